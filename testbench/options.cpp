@@ -1,0 +1,64 @@
+#include "testbench/options.h"
+
+#include <iostream>
+
+namespace po = boost::program_options;
+
+namespace axsa::cli {
+
+std::uint64_t ranged(const po::variables_map& vm, const char* option, long long lo, long long hi) {
+  const long long v = vm[option].as<long long>();
+  if (v < lo || v > hi) {
+    throw config_error("--" + std::string(option) + " must be in " + std::to_string(lo) + ".." + std::to_string(hi) +
+                       " (got " + std::to_string(v) + ")");
+  }
+  return static_cast<std::uint64_t>(v);
+}
+
+namespace {
+std::uint64_t parse_number(const std::string& option, const std::string& text, const std::string& whole) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 18) {
+    throw config_error("--" + option + ": '" + whole + "' is not of the form it expects (non-negative integers)");
+  }
+  return std::stoull(text);
+}
+}  // namespace
+
+std::pair<std::uint64_t, std::uint64_t> parse_span(const std::string& option, const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) throw config_error("--" + option + " expects FIRST:LAST (got '" + text + "')");
+  const auto first = parse_number(option, text.substr(0, colon), text);
+  const auto last = parse_number(option, text.substr(colon + 1), text);
+  if (first > last) throw config_error("--" + option + ": first must not exceed last (got '" + text + "')");
+  return {first, last};
+}
+
+region parse_region(const std::string& option, const std::string& text, unsigned rows, unsigned cols) {
+  const auto comma = text.find(',');
+  if (comma == std::string::npos) throw config_error("--" + option + " expects R0:R1,C0:C1 (got '" + text + "')");
+  const auto [r0, r1] = parse_span(option, text.substr(0, comma));
+  const auto [c0, c1] = parse_span(option, text.substr(comma + 1));
+  if (r1 >= rows || c1 >= cols) {
+    throw config_error("--" + option + " '" + text + "' lies outside the " + std::to_string(rows) + "x" +
+                       std::to_string(cols) + " array (rows 0.." + std::to_string(rows - 1) + ", cols 0.." +
+                       std::to_string(cols - 1) + ")");
+  }
+  return {static_cast<unsigned>(r0), static_cast<unsigned>(r1), static_cast<unsigned>(c0), static_cast<unsigned>(c1)};
+}
+
+bool parse_command(const std::string& command, const std::string& synopsis, const po::options_description& desc,
+                   const std::vector<std::string>& args, po::variables_map& vm) {
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    if (vm.count("help")) {
+      std::cout << "Usage: axsa " << command << " [options]\n" << synopsis << "\n\n" << desc << '\n';
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw config_error(e.what());
+  }
+  return true;
+}
+
+}  // namespace axsa::cli
