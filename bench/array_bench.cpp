@@ -13,6 +13,7 @@
 
 #include "bench/plain_loop.h"
 #include "hw/systolic_array.h"
+#include "hw/tabled_multiplier.h"
 #include "sw/gemm_workload.h"
 #include "testbench/json.h"
 
@@ -54,6 +55,7 @@ int sc_main(int argc, char* argv[]) {
   axsa::hw::array_config cfg;
   axsa::hw::gemm_shape shape{56, 8192, 56};
   int repeat = 5;
+  bool tabled = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i];
     const long long v = std::atoll(argv[i + 1]);
@@ -64,6 +66,7 @@ int sc_main(int argc, char* argv[]) {
     else if (key == "--k") shape.k = static_cast<std::size_t>(v);
     else if (key == "--n") shape.n = static_cast<std::size_t>(v);
     else if (key == "--repeat") repeat = static_cast<int>(v);
+    else if (key == "--table") tabled = v != 0;
     else {
       std::cerr << "axsa_bench_array: error: unknown option " << key << "\n";
       return 2;
@@ -82,6 +85,17 @@ int sc_main(int argc, char* argv[]) {
 
   std::vector<std::int64_t> out_model(shape.m * shape.n), out_plain(shape.m * shape.n);
   bench_top top("top", cfg, {shape, work.act.data(), work.weight.data(), out_model.data()}, repeat);
+  // A table of exact products, flagged inexact so the array takes the table path.
+  struct table_exact final : axsa::hw::multiplier {
+    std::string name() const override { return "table_exact"; }
+    unsigned bits() const override { return 16; }
+    std::int32_t multiply(std::int32_t a, std::int32_t b) const override { return a * b; }
+  };
+  std::unique_ptr<axsa::hw::tabled_multiplier> table;
+  if (tabled) {
+    table = std::make_unique<axsa::hw::tabled_multiplier>(std::make_shared<table_exact>(), cfg.data_bits);
+    top.array.set_multiplier(table.get());
+  }
   sc_core::sc_start();
 
   std::vector<double> plain_seconds;

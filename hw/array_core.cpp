@@ -3,17 +3,35 @@
 #include <algorithm>
 #include <cstring>
 
+#include "hw/mac_kernels.h"
+
 namespace axsa::hw {
 
 namespace {
 
+// Product strategies: each runs the MAC over a run of consecutive PEs.
 struct native_product {
-  std::int32_t operator()(std::int16_t a, std::int16_t b) const { return std::int32_t{a} * std::int32_t{b}; }
+  template <class Acc>
+  void run(Acc* acc, const std::int16_t* a, const std::int16_t* w, std::size_t n) const {
+    kernels::mac_native(acc, a, w, n);
+  }
+};
+
+struct table_product {
+  const std::int32_t* table;
+  unsigned bits;
+  template <class Acc>
+  void run(Acc* acc, const std::int16_t* a, const std::int16_t* w, std::size_t n) const {
+    kernels::mac_table(acc, a, w, n, table, bits);
+  }
 };
 
 struct slot_product {
   const multiplier* m;
-  std::int32_t operator()(std::int16_t a, std::int16_t b) const { return m->multiply(a, b); }
+  template <class Acc>
+  void run(Acc* acc, const std::int16_t* a, const std::int16_t* w, std::size_t n) const {
+    kernels::mac_slot(acc, a, w, n, *m);
+  }
 };
 
 }  // namespace
@@ -23,8 +41,10 @@ array_core::array_core(const array_config& cfg) : m_cfg(cfg) {
   m_rows = m_cfg.rows;
   m_cols = m_cfg.cols;
   m_wide_acc = m_cfg.acc_bits > 32;
-  m_act.assign(static_cast<std::size_t>(m_rows) * (m_cols + 1), 0);
-  m_wgt.assign(static_cast<std::size_t>(m_rows + 1) * m_cols, 0);
+  m_act.assign(static_cast<std::size_t>(m_rows) * m_cols, 0);
+  m_wgt.assign(static_cast<std::size_t>(m_rows) * m_cols, 0);
+  m_act_edge.assign(m_rows, 0);
+  m_wgt_edge.assign(m_cols, 0);
   if (m_wide_acc) {
     m_acc64.assign(static_cast<std::size_t>(m_rows) * m_cols, 0);
   } else {
@@ -40,6 +60,7 @@ void array_core::set_multiplier(const multiplier* m) {
   }
   m_mult = m;
   m_native = m == nullptr || m->is_exact();
+  m_table = m_native ? nullptr : m->product_table(m_cfg.data_bits);
 }
 
 void array_core::start(const gemm_job& job) {
@@ -77,7 +98,7 @@ void array_core::load_feeders() {
   for (unsigned i = 0; i < m_rows; ++i) {
     std::int16_t v = 0;
     if (feeding && i < m_rows_used && m_t >= i && m_t - i < k) v = m_job.act[(m_m0 + i) * k + (m_t - i)];
-    m_act[i * (m_cols + 1)] = v;
+    m_act[i * m_cols] = v;
   }
   const std::size_t n = m_job.shape.n;
   for (unsigned j = 0; j < m_cols; ++j) {
@@ -88,32 +109,37 @@ void array_core::load_feeders() {
 }
 
 // Every link register takes its input: activations move one PE east, weights one PE south.
+// One memmove per direction: the activation that falls off row r's east end lands on row r+1's
+// feeder slot, which load_feeders() overwrites.
 void array_core::shift_links() {
-  const std::size_t row = m_cols + 1;
-  for (unsigned i = 0; i < m_rows; ++i) {
-    std::int16_t* a = &m_act[i * row];
-    std::memmove(a + 1, a, m_cols * sizeof(std::int16_t));
-  }
-  std::memmove(&m_wgt[m_cols], &m_wgt[0], static_cast<std::size_t>(m_rows) * m_cols * sizeof(std::int16_t));
+  for (unsigned i = 0; i < m_rows; ++i) m_act_edge[i] = m_act[i * m_cols + m_cols - 1];
+  std::memmove(&m_act[1], &m_act[0], (m_act.size() - 1) * sizeof(std::int16_t));
+  std::copy(m_wgt.end() - m_cols, m_wgt.end(), m_wgt_edge.begin());
+  std::memmove(&m_wgt[m_cols], &m_wgt[0], (m_wgt.size() - m_cols) * sizeof(std::int16_t));
 }
 
-// The hot loop. Row i is valid on columns [t-i-K+1, t-i]: a contiguous run, so the loop
-// touches only PEs that accumulate and the exact case vectorises.
+// The hot loop. Row i is valid on columns [t-i-K+1, t-i]: a contiguous run, so the loop touches
+// only PEs that accumulate. Once every PE of a full tile is busy (R+C-2 <= t < K) the runs join
+// into one flat loop over all PEs.
 template <class Acc, class Mul>
 void array_core::compute_macs(Acc* acc, const Mul& mul) {
   const std::int64_t t = static_cast<std::int64_t>(m_t);
   const std::int64_t k = static_cast<std::int64_t>(m_job.shape.k);
-  const std::size_t arow = m_cols + 1;
+  const std::int16_t* __restrict act = m_act.data();
+  const std::int16_t* __restrict wgt = m_wgt.data();
+  if (m_rows_used == m_rows && m_cols_used == m_cols && t >= static_cast<std::int64_t>(m_rows + m_cols - 2) &&
+      t < k) {
+    mul.run(acc, act, wgt, static_cast<std::size_t>(m_rows) * m_cols);
+    return;
+  }
   for (unsigned i = 0; i < m_rows_used; ++i) {
     std::int64_t hi = t - i;
     if (hi < 0) break;  // rows further south start later still
     std::int64_t lo = std::max<std::int64_t>(0, hi - (k - 1));
     hi = std::min<std::int64_t>(hi, m_cols_used - 1);
     if (lo > hi) continue;
-    Acc* __restrict a_acc = acc + static_cast<std::size_t>(i) * m_cols;
-    const std::int16_t* __restrict a_in = &m_act[i * arow];
-    const std::int16_t* __restrict w_in = &m_wgt[static_cast<std::size_t>(i) * m_cols];
-    for (std::int64_t j = lo; j <= hi; ++j) a_acc[j] += static_cast<Acc>(mul(a_in[j], w_in[j]));
+    const std::size_t base = static_cast<std::size_t>(i) * m_cols + static_cast<std::size_t>(lo);
+    mul.run(acc + base, act + base, wgt + base, static_cast<std::size_t>(hi - lo + 1));
   }
 }
 
@@ -134,6 +160,10 @@ void array_core::compute_step() {
   if (m_native) {
     if (m_wide_acc) compute_macs(m_acc64.data(), native_product{});
     else compute_macs(m_acc32.data(), native_product{});
+  } else if (m_table != nullptr) {
+    const table_product tp{m_table, m_cfg.data_bits};
+    if (m_wide_acc) compute_macs(m_acc64.data(), tp);
+    else compute_macs(m_acc32.data(), tp);
   } else {
     if (m_wide_acc) compute_macs(m_acc64.data(), slot_product{m_mult});
     else compute_macs(m_acc32.data(), slot_product{m_mult});

@@ -40,7 +40,8 @@ class array_core {
   explicit array_core(const array_config& cfg);
 
   const array_config& config() const { return m_cfg; }
-  // nullptr or an exact multiplier: native products. Otherwise every product goes through m.
+  // nullptr or an exact multiplier: native products. Otherwise the slot's product table for
+  // data_bits when it offers one, else m->multiply() for every product.
   void set_multiplier(const multiplier* m);
   const multiplier* get_multiplier() const { return m_mult; }
 
@@ -62,10 +63,14 @@ class array_core {
   std::uint64_t phase_cycle() const { return m_phase == phase::drain ? m_drain_cycle : m_t; }
 
   // State during the current cycle.
-  std::int32_t west_in(unsigned r, unsigned c) const { return m_act[r * (m_cols + 1) + c]; }
-  std::int32_t east_out(unsigned r, unsigned c) const { return m_act[r * (m_cols + 1) + c + 1]; }
+  std::int32_t west_in(unsigned r, unsigned c) const { return m_act[r * m_cols + c]; }
+  std::int32_t east_out(unsigned r, unsigned c) const {
+    return c + 1 < m_cols ? m_act[r * m_cols + c + 1] : m_act_edge[r];
+  }
   std::int32_t north_in(unsigned r, unsigned c) const { return m_wgt[r * m_cols + c]; }
-  std::int32_t south_out(unsigned r, unsigned c) const { return m_wgt[(r + 1) * m_cols + c]; }
+  std::int32_t south_out(unsigned r, unsigned c) const {
+    return r + 1 < m_rows ? m_wgt[(r + 1) * m_cols + c] : m_wgt_edge[c];
+  }
   std::int64_t acc(unsigned r, unsigned c) const;
   // True when PE (r,c) accumulates on this cycle's edge.
   bool mac_enabled(unsigned r, unsigned c) const;
@@ -90,12 +95,17 @@ class array_core {
   unsigned m_cols;
   const multiplier* m_mult = nullptr;
   bool m_native = true;
+  const std::int32_t* m_table = nullptr;  // the slot's product table for data_bits, if it has one
   bool m_wide_acc;  // acc_bits > 32: 64-bit accumulators
 
-  // m_act[r*(C+1)+j]: link into PE (r,j) from the west; j = 0 is the feeder register, j = C the east edge.
+  // Links, stored so that PE (r,c)'s two inputs sit at the same index r*C+c of two contiguous
+  // arrays: the MAC of all PEs is then one flat loop. m_act[r*C+c] comes from the west (c = 0: the
+  // feeder register of row r), m_wgt[r*C+c] from the north (r = 0: the feeder of column c). The
+  // registers leaving the array at the east and south edges are kept apart.
   std::vector<std::int16_t> m_act;
-  // m_wgt[i*C+c]: link into PE (i,c) from the north; i = 0 is the feeder register, i = R the south edge.
   std::vector<std::int16_t> m_wgt;
+  std::vector<std::int16_t> m_act_edge;  // east output of PE (r, C-1)
+  std::vector<std::int16_t> m_wgt_edge;  // south output of PE (R-1, c)
   // Accumulators, modulo 2^32 or 2^64; read through acc(), which wraps to acc_bits.
   std::vector<std::uint32_t> m_acc32;
   std::vector<std::uint64_t> m_acc64;

@@ -20,6 +20,9 @@ class multiplier {
   virtual std::int32_t multiply(std::int32_t a, std::int32_t b) const = 0;
   // True when multiply() is the exact product: the array then multiplies natively.
   virtual bool is_exact() const { return false; }
+  // A dense table of products for data_bits-wide operands, or nullptr. Entry
+  // ((a & mask) << data_bits) | (b & mask), mask = 2^data_bits - 1, equals multiply(a, b).
+  virtual const std::int32_t* product_table(unsigned /*data_bits*/) const { return nullptr; }
 };
 
 // a * b, exactly. Any width up to 16 bits.

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "hw/array_core.h"
+#include "hw/mac_kernels.h"
+#include "hw/tabled_multiplier.h"
 #include "sw/gemm_workload.h"
 
 namespace axsa::hw {
@@ -79,6 +81,14 @@ class odd_multiplier final : public multiplier {
   std::int32_t multiply(std::int32_t a, std::int32_t b) const override { return (a * b) | 1; }
 };
 
+// The same, 16 bits wide, for tables of any data width.
+class odd_multiplier_any final : public multiplier {
+ public:
+  std::string name() const override { return "odd16"; }
+  unsigned bits() const override { return 16; }
+  std::int32_t multiply(std::int32_t a, std::int32_t b) const override { return (a * b) | 1; }
+};
+
 TEST(array_core, slot_multiplier_is_used_for_every_product) {
   const auto w = sw::make_workload({9, 17, 6}, 8, sw::operand_fill::random, 11);
   std::vector<std::int64_t> out(9 * 6);
@@ -89,6 +99,46 @@ TEST(array_core, slot_multiplier_is_used_for_every_product) {
   core.run();
   EXPECT_EQ(out, sw::reference_gemm(w, 32, &odd));
   EXPECT_NE(out, sw::reference_gemm(w, 32));
+}
+
+// The table path (AVX2 gathers where available, scalar remainders and per-row runs) must give
+// what the multiplier gives: full tiles (the flat loop), ragged tiles and short K (row runs),
+// 8- and 12-bit data, 32- and 64-bit accumulators.
+TEST(array_core, table_path_equals_the_multiplier_it_tabulates) {
+  struct shape_case {
+    unsigned r, c, w, acc;
+    gemm_shape s;
+  };
+  const std::vector<shape_case> cases = {{28, 28, 8, 32, {56, 300, 56}}, {28, 28, 8, 32, {30, 7, 29}},
+                                         {7, 13, 8, 32, {15, 90, 27}},   {5, 9, 12, 32, {11, 40, 10}},
+                                         {8, 8, 8, 48, {17, 60, 9}},     {4, 4, 2, 16, {9, 33, 5}}};
+  auto odd = std::make_shared<odd_multiplier_any>();
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::to_string(c.r) + "x" + std::to_string(c.c) + " W" + std::to_string(c.w));
+    const auto w = sw::make_workload(c.s, c.w, sw::operand_fill::random, 17);
+    std::vector<std::int64_t> out(c.s.m * c.s.n);
+    array_config cfg = small_config(c.r, c.c, c.w);
+    cfg.acc_bits = c.acc;
+    array_core core(cfg);
+    tabled_multiplier table(odd, c.w);
+    core.set_multiplier(&table);
+    core.start({w.shape, w.act.data(), w.weight.data(), out.data()});
+    core.run();
+    EXPECT_EQ(out, sw::reference_gemm(w, c.acc, odd.get()));
+  }
+  EXPECT_TRUE(std::string(kernels::table_kernel_name()) == "avx2" ||
+              std::string(kernels::table_kernel_name()) == "scalar");
+}
+
+TEST(tabled_multiplier, rejects_impossible_tables) {
+  auto odd = std::make_shared<odd_multiplier_any>();
+  EXPECT_THROW(tabled_multiplier(odd, 13), config_error);
+  EXPECT_THROW(tabled_multiplier(odd, 1), config_error);
+  EXPECT_THROW(tabled_multiplier(odd, 8, std::vector<std::int32_t>(100)), config_error);
+  const tabled_multiplier t(odd, 4);
+  EXPECT_EQ(t.multiply(-8, 7), (-8 * 7) | 1);
+  EXPECT_EQ(t.product_table(4)[(0x8u << 4) | 0x7u], (-8 * 7) | 1);
+  EXPECT_EQ(t.product_table(8), nullptr);
 }
 
 TEST(array_core, rejects_misuse_with_clear_errors) {
