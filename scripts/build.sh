@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Configures and builds axsa (Release) in build/; extra arguments go to cmake's configure step.
+# Configures and builds axsa (Release). Usage: scripts/build.sh [BUILD_DIR] [cmake configure args...]
+# BUILD_DIR defaults to build/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release "$@"
-cmake --build "$root/build" -j "$(nproc)"
+dir="$root/build"
+if [[ $# -gt 0 && "$1" != -* ]]; then
+  dir="$1"
+  shift
+fi
+cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@"
+cmake --build "$dir" -j "$(nproc)"

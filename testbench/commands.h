@@ -8,5 +8,6 @@
 namespace axsa::cli {
 
 int run_gemm(const std::vector<std::string>& args);
+int run_multipliers(const std::vector<std::string>& args);
 
 }  // namespace axsa::cli

@@ -9,6 +9,7 @@
 #include "hw/cycle_model.h"
 #include "hw/systolic_array.h"
 #include "hw/vcd_writer.h"
+#include "rtl/mult_registry.h"
 #include "sw/gemm_workload.h"
 #include "testbench/commands.h"
 #include "testbench/json.h"
@@ -60,6 +61,11 @@ int run_gemm(const std::vector<std::string>& args) {
     ("k", po::value<long long>()->default_value(256), "reduction length K")
     ("n", po::value<long long>()->default_value(64), "columns of the weight matrix N")
     ("seed", po::value<long long>()->default_value(1), "random seed for the operands")
+    ("mult", po::value<std::string>()->default_value("exact"),
+     "multiplier in the PEs: exact (native) or a registered name (axsa multipliers)")
+    ("mult-eval", po::value<std::string>()->default_value("table"),
+     "how the array evaluates a registered multiplier: table (product table, up to 12 bits) or rtl "
+     "(the verilated model for every product)")
     ("fill", po::value<std::string>()->default_value("random"), "operands: random (full signed W-bit range), min or max")
     ("quantum", po::value<long long>()->default_value(1024), "cycles between SystemC kernel synchronisations")
     ("clock-ns", po::value<double>()->default_value(1.0), "clock period in ns (SystemC time per cycle)")
@@ -91,6 +97,21 @@ int run_gemm(const std::vector<std::string>& args) {
   const auto quantum = ranged(vm, "quantum", 1, 1ll << 40);
   const sw::operand_fill fill = sw::parse_fill(vm["fill"].as<std::string>());
   const bool json = vm.count("json") > 0;
+  const std::string mult_name = vm["mult"].as<std::string>();
+  const rtl::eval_mode eval = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
+  // The array's multiplier, and the reference's: the behavioural C++ model of an in-house design,
+  // the verilated model itself for circuits without one (EvoApprox), plain products for exact.
+  std::shared_ptr<const hw::multiplier> array_mult, reference_mult;
+  std::string reference_kind = "exact";
+  if (mult_name != "exact") {
+    array_mult = rtl::make_multiplier(mult_name, cfg.data_bits, eval);
+    reference_mult = rtl::make_behavioural(rtl::find_entry(mult_name));
+    reference_kind = "behavioural";
+    if (!reference_mult) {
+      reference_mult = rtl::make_multiplier(mult_name, cfg.data_bits, rtl::eval_mode::rtl);
+      reference_kind = "rtl";
+    }
+  }
 
   std::pair<std::uint64_t, std::uint64_t> window{0, UINT64_MAX};
   if (vm.count("vcd-cycles")) window = parse_span("vcd-cycles", vm["vcd-cycles"].as<std::string>());
@@ -106,6 +127,7 @@ int run_gemm(const std::vector<std::string>& args) {
 
   gemm_testbench tb("top", cfg, job);
   tb.array.set_quantum(quantum);
+  tb.array.set_multiplier(array_mult.get());
   std::unique_ptr<hw::vcd_writer> vcd;
   if (vm.count("vcd")) {
     vcd = std::make_unique<hw::vcd_writer>(vm["vcd"].as<std::string>(), tb.array.views(reg.r0, reg.r1, reg.c0, reg.c1),
@@ -115,7 +137,7 @@ int run_gemm(const std::vector<std::string>& args) {
   sc_core::sc_start();
   if (vcd) vcd->close();
 
-  const std::vector<std::int64_t> expected = sw::reference_gemm(work, cfg.acc_bits);
+  const std::vector<std::int64_t> expected = sw::reference_gemm(work, cfg.acc_bits, reference_mult.get());
   std::size_t mismatches = 0;
   std::size_t first_bad = 0;
   for (std::size_t i = out.size(); i-- > 0;) {
@@ -135,6 +157,7 @@ int run_gemm(const std::vector<std::string>& args) {
     o.add("rows", cfg.rows).add("cols", cfg.cols).add("bits", cfg.data_bits).add("acc_bits", cfg.acc_bits);
     o.add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
     o.add("seed", seed).add("fill", vm["fill"].as<std::string>());
+    o.add("mult", mult_name).add("mult_eval", vm["mult-eval"].as<std::string>()).add("reference", reference_kind);
     o.add("folds", hw::fold_count(shape, cfg.rows, cfg.cols));
     o.add("cycles", tb.cycles).add("cycles_formula", formula);
     o.add("sim_time_ns", tb.sim_time.to_seconds() * 1e9);
@@ -143,13 +166,14 @@ int run_gemm(const std::vector<std::string>& args) {
     std::cout << o.str() << std::endl;
   } else {
     std::cout << "array        " << cfg.rows << "x" << cfg.cols << ", W=" << cfg.data_bits << ", A=" << cfg.acc_bits
+              << ", multiplier " << mult_name << (mult_name == "exact" ? "" : " (" + vm["mult-eval"].as<std::string>() + ")")
               << "\n"
               << "gemm         M=" << shape.m << " K=" << shape.k << " N=" << shape.n << " ("
               << hw::fold_count(shape, cfg.rows, cfg.cols) << " folds)\n"
               << "cycles       " << tb.cycles << " (formula " << formula << ")\n"
               << "utilization  " << util * 100 << " %\n"
               << "speed        " << rate / 1e6 << " M PE-cycles/s (" << tb.seconds << " s)\n"
-              << "result       " << (match ? "match" : "MISMATCH") << "\n";
+              << "result       " << (match ? "match" : "MISMATCH") << " (reference: " << reference_kind << ")\n";
     if (!match) {
       std::cout << "             " << mismatches << " of " << out.size() << " outputs differ; first at m="
                 << first_bad / shape.n << " n=" << first_bad % shape.n << ": got " << out[first_bad] << ", expected "

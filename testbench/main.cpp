@@ -24,13 +24,14 @@ struct command_info {
 const std::map<std::string, command_info>& commands() {
   static const std::map<std::string, command_info> table = {
       {"gemm", {axsa::cli::run_gemm, "run one GEMM on the cycle-accurate array and check it"}},
+      {"multipliers", {axsa::cli::run_multipliers, "list the registered multipliers with error metrics and area"}},
   };
   return table;
 }
 
 void print_usage(std::ostream& out) {
   out << "Usage: axsa <command> [options]   (axsa <command> --help for its options)\n\nCommands:\n";
-  for (const auto& [name, info] : commands()) out << "  " << name << std::string(12 - name.size(), ' ') << info.summary << '\n';
+  for (const auto& [name, info] : commands()) out << "  " << name << std::string(14 - name.size(), ' ') << info.summary << '\n';
 }
 
 }  // namespace

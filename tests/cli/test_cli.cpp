@@ -1,6 +1,8 @@
 // The axsa executable as a user meets it: help, JSON keys, and one-line errors with exit code 2.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
 #include <regex>
 
 #include "tests/support/run_command.h"
@@ -54,6 +56,123 @@ TEST(cli, impossible_options_give_one_error_line_and_exit_2) {
     EXPECT_TRUE(r.out.empty()) << args << ": " << r.out;
   }
 }
+
+std::vector<std::string> json_strings(const std::string& json, const std::string& key) {
+  std::vector<std::string> out;
+  const std::regex re("\"" + key + "\": \"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(json.begin(), json.end(), re); it != std::sregex_iterator(); ++it)
+    out.push_back((*it)[1]);
+  return out;
+}
+
+double json_number(const std::string& object, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(object, m, std::regex("\"" + key + "\": ([-0-9.eE+]+)"))) {
+    ADD_FAILURE() << "no key " << key << " in " << object;
+    return NAN;
+  }
+  return std::stod(m[1]);
+}
+
+TEST(cli, multipliers_json_has_the_promised_keys) {
+  const auto r = run("multipliers --json --no-area");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto names = json_strings(r.out, "name");
+  EXPECT_GE(names.size(), 14u);
+  for (const char* key : {"\"name\": ", "\"bits\": ", "\"mae\": ", "\"wce\": ", "\"mred\": ", "\"ep\": "}) {
+    std::size_t count = 0;
+    for (std::size_t pos = 0; (pos = r.out.find(key, pos)) != std::string::npos; ++pos) ++count;
+    EXPECT_EQ(count, names.size()) << key;
+  }
+  const auto csv = run("multipliers --csv --no-area --name exact8 --name trunc8_k4");
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(count_lines(csv.out), 3u) << csv.out;
+  EXPECT_EQ(csv.out.rfind("name,bits,origin,", 0), 0u);
+}
+
+// Every registered multiplier in the PEs of an 8x8 and a 28x28 array at W = 8 gives the reference
+// GEMM computed with its behavioural model (or, for circuits without one, its verilated model).
+TEST(cli, gemm_matches_the_reference_for_every_registered_multiplier) {
+  const auto list = run("multipliers --json --no-area");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const auto names = json_strings(list.out, "name");
+  ASSERT_FALSE(names.empty());
+  for (const auto& name : names) {
+    for (const char* size : {"8", "28"}) {
+      const auto r = run("gemm --mult " + name + " --rows " + size + " --cols " + size +
+                         " --bits 8 --m 61 --k 77 --n 45 --json --seed 5");
+      EXPECT_EQ(r.exit_code, 0) << name << " " << size << ": " << r.err << r.out;
+      EXPECT_NE(r.out.find("\"match\": true"), std::string::npos) << name << " " << size << ": " << r.out;
+    }
+  }
+  const auto rtl = run("gemm --mult drum8_k4 --mult-eval rtl --rows 8 --cols 8 --m 9 --k 20 --n 9 --json");
+  EXPECT_EQ(rtl.exit_code, 0) << rtl.err;
+  EXPECT_NE(rtl.out.find("\"mult_eval\": \"rtl\""), std::string::npos) << rtl.out;
+}
+
+TEST(cli, multiplier_errors_are_one_line) {
+  for (const auto& [args, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"gemm --mult nosuch", "unknown multiplier 'nosuch'"},
+           {"gemm --mult exact8 --bits 12", "narrower than the 12-bit data"},
+           {"gemm --mult drum8_k4 --mult-eval quick", "unknown multiplier evaluation"},
+           {"multipliers --name nosuch", "nosuch"},
+           {"multipliers --json --csv", "exclude"}}) {
+    const auto r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << args << ": " << r.err;
+  }
+}
+
+#ifdef AXSA_EVOAPPROX_FIXTURE
+// tests/evoapprox: two circuits in the library's conventions, one of them present twice; both
+// must be registered once each, and their metrics must be those of the functions they implement.
+TEST(evoapprox_slot, fixture_circuits_registered_once_with_correct_metrics) {
+  const auto r = run("multipliers --json --no-area");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> evo;
+  for (const auto& n : json_strings(r.out, "name"))
+    if (n.rfind("mul", 0) == 0) evo.push_back(n);
+  EXPECT_EQ(evo, (std::vector<std::string>{"mul8s_T01", "mul8s_T02"}));
+  // The functions the fixture files implement, computed here independently.
+  auto t01 = [](int a, int b) {
+    const int p = a * b;
+    const int low = ((p ^ (p >> 1)) & 1) | ((p & (p >> 1) & 1) << 1);
+    return (p & ~3) | low;
+  };
+  auto t02 = [](int a, int b) {
+    const int p = a * b;
+    const int b0 = p & 1, b1 = (p >> 1) & 1, b2 = (p >> 2) & 1;
+    return (p & ~7) | (b0 ^ b1 ^ b2) | (((b0 & b1) | (b1 & b2) | (b0 & b2)) << 1);
+  };
+  for (const auto& [name, fn] : std::vector<std::pair<std::string, std::function<int(int, int)>>>{{"mul8s_T01", t01},
+                                                                                                  {"mul8s_T02", t02}}) {
+    double sum_abs = 0, wce = 0, wrong = 0, red = 0, nonzero = 0;
+    for (int a = -128; a < 128; ++a) {
+      for (int b = -128; b < 128; ++b) {
+        const double e = std::fabs(double(fn(a, b) - a * b));
+        sum_abs += e;
+        wce = std::max(wce, e);
+        wrong += e != 0;
+        if (a * b != 0) {
+          red += e / std::fabs(double(a * b));
+          ++nonzero;
+        }
+      }
+    }
+    const auto one = run("multipliers --json --no-area --name " + name);
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    EXPECT_NEAR(json_number(one.out, "mae"), sum_abs / 65536, 1e-9) << name;
+    EXPECT_EQ(json_number(one.out, "wce"), wce) << name;
+    EXPECT_NEAR(json_number(one.out, "ep"), wrong / 65536 * 100, 1e-7) << name;
+    EXPECT_NEAR(json_number(one.out, "mred"), red / nonzero * 100, 1e-7) << name;
+    EXPECT_NE(one.out.find("\"origin\": \"evoapprox\""), std::string::npos);
+    const auto g = run("gemm --mult " + name + " --rows 8 --cols 8 --m 20 --k 30 --n 20 --json");
+    EXPECT_NE(g.out.find("\"match\": true"), std::string::npos) << g.out << g.err;
+    EXPECT_NE(g.out.find("\"reference\": \"rtl\""), std::string::npos) << g.out;
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace axsa::test
