@@ -27,8 +27,11 @@ if ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
 
+root=$(cd "$(dirname "$0")/.." && pwd)
+
 if ((${#missing[@]} == 0)); then
   echo "setup: all packages present"
+  "$root/scripts/fetch_mnist.sh"
   exit 0
 fi
 
@@ -41,3 +44,4 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"$root/scripts/fetch_mnist.sh"
