@@ -24,6 +24,7 @@ struct command_info {
 const std::map<std::string, command_info>& commands() {
   static const std::map<std::string, command_info> table = {
       {"gemm", {axsa::cli::run_gemm, "run one GEMM on the cycle-accurate array and check it"}},
+      {"infer", {axsa::cli::run_infer, "classify MNIST images with a quantised CNN on the array"}},
       {"multipliers", {axsa::cli::run_multipliers, "list the registered multipliers with error metrics and area"}},
   };
   return table;

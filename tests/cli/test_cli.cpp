@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
 #include <functional>
 #include <regex>
 
@@ -122,6 +126,63 @@ TEST(cli, multiplier_errors_are_one_line) {
     EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
     EXPECT_NE(r.err.find(fragment), std::string::npos) << args << ": " << r.err;
   }
+}
+
+// axsa infer on bad inputs: one line naming the problem, exit 2, never a crash.
+TEST(cli, infer_bad_inputs_are_one_line_errors) {
+  namespace fs = std::filesystem;
+  const std::string src = AXSA_SOURCE_DIR;
+  const fs::path dir = fs::path(testing::TempDir()) / ("axsa_bad_data_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "truncated");
+  fs::create_directories(dir / "magic");
+  for (const char* f : {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "train-images-idx3-ubyte", "train-labels-idx1-ubyte"}) {
+    fs::copy_file(src + "/data/mnist/" + f, dir / "truncated" / f);
+    fs::copy_file(src + "/data/mnist/" + f, dir / "magic" / f);
+  }
+  fs::resize_file(dir / "truncated" / "t10k-images-idx3-ubyte", 7840016 - 100);
+  {
+    std::fstream f(dir / "magic" / "t10k-labels-idx1-ubyte", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3);
+    f.put(static_cast<char>(0x03));  // 2049 -> 2051
+  }
+  const std::string fx = src + "/tests/fixtures/";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"infer --data " + (dir / "truncated").string(), "t10k-images-idx3-ubyte"},
+      {"infer --data " + (dir / "magic").string(), "magic"},
+      {"infer --data /nonexistent/mnist", "/nonexistent/mnist"},
+      {"infer --model " + fx + "sigmoid_act1.onnx", "Sigmoid"},
+      {"infer --model " + fx + "truncated.onnx", "truncated.onnx"},
+      {"infer --model " + fx + "random_bytes.onnx", "random_bytes.onnx"},
+      {"infer --model " + fx + "input_3x32x32.onnx", "32"},
+      {"infer --model /nonexistent/model.onnx", "/nonexistent/model.onnx"},
+      {"infer --engine verilog", "--engine"},
+      {"infer --compare", "--compare"},
+      {"infer --bits 17", "--bits"},
+      {"infer --acc-bits 99", "--acc-bits"},
+      {"infer --images 0", "--images"},
+      {"infer --first 10000", "--first"},
+      {"infer --mult exact8 --bits 16", "narrower"},
+  };
+  for (const auto& [args, fragment] : cases) {
+    const auto r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err << r.out;
+    EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << args << ": " << r.err;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(cli, infer_json_has_the_promised_keys_and_engines_agree) {
+  const auto f = run("infer --images 60 --json");
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  for (const char* key : {"accuracy", "images", "cycles_per_image", "images_per_second"})
+    EXPECT_NE(f.out.find("\"" + std::string(key) + "\": "), std::string::npos) << key;
+  const auto s = run("infer --images 60 --engine systemc --compare --rows 7 --cols 9 --json");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("\"identical\": true"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("\"gemms_off_formula\": 0,"), std::string::npos) << s.out;
+  EXPECT_EQ(json_number(f.out, "accuracy"), json_number(run("infer --images 60 --engine systemc --json").out, "accuracy"));
 }
 
 #ifdef AXSA_EVOAPPROX_FIXTURE

@@ -16,6 +16,10 @@ struct array_case {
   unsigned rows, cols, bits, acc_bits;
 };
 
+void PrintTo(const array_case& c, std::ostream* os) {
+  *os << c.rows << "x" << c.cols << " W" << c.bits << " A" << c.acc_bits;
+}
+
 std::string case_name(const testing::TestParamInfo<array_case>& info) {
   const auto& c = info.param;
   std::ostringstream s;

@@ -1,0 +1,29 @@
+// The whole system for an accelerated inference: the host driver bound to the accelerator's
+// target socket, and the done interrupt wired between them.
+#pragma once
+
+#include <systemc>
+
+#include "sw/host_driver.h"
+#include "tlm/accelerator.h"
+
+namespace axsa::sw {
+
+class accelerated_system : public sc_core::sc_module {
+ public:
+  accelerated_system(const sc_core::sc_module_name& name, const hw::array_config& cfg,
+                     const tlm_model::buffer_sizes& sizes = {})
+      : sc_core::sc_module(name), accelerator("accelerator", cfg, sizes), host("host", cfg, sizes), m_irq("irq") {
+    host.socket.bind(accelerator.socket);
+    accelerator.irq(m_irq);
+    host.irq(m_irq);
+  }
+
+  tlm_model::accelerator accelerator;
+  host_driver host;
+
+ private:
+  sc_core::sc_signal<bool> m_irq;
+};
+
+}  // namespace axsa::sw

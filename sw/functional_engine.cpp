@@ -1,0 +1,105 @@
+#include "sw/functional_engine.h"
+
+#include <algorithm>
+
+#include "hw/cycle_model.h"
+
+namespace axsa::sw {
+
+functional_engine::functional_engine(const hw::array_config& cfg, std::shared_ptr<const hw::multiplier> mult)
+    : m_cfg(cfg), m_mult(std::move(mult)) {
+  m_cfg.validate();
+  m_native = !m_mult || m_mult->is_exact();
+  if (m_mult && m_mult->bits() < m_cfg.data_bits) {
+    throw config_error("multiplier " + m_mult->name() + " is narrower than the " + std::to_string(m_cfg.data_bits) +
+                       "-bit data");
+  }
+  if (m_native) return;
+  m_table = m_mult->product_table(m_cfg.data_bits);
+  const unsigned w = m_cfg.data_bits;
+  const std::int32_t lo = m_cfg.data_min(), hi = m_cfg.data_max();
+  for (std::int32_t x = lo; x <= hi; ++x) {
+    m_zero_act_is_zero = m_zero_act_is_zero && m_mult->multiply(0, x) == 0;
+    m_zero_wgt_is_zero = m_zero_wgt_is_zero && m_mult->multiply(x, 0) == 0;
+  }
+  if (m_table) {
+    const std::size_t side = std::size_t{1} << w;
+    m_table_t.resize(side * side);
+    for (std::size_t a = 0; a < side; ++a)
+      for (std::size_t b = 0; b < side; ++b) m_table_t[(b << w) | a] = m_table[(a << w) | b];
+  }
+}
+
+gemm_stats functional_engine::gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight,
+                                   std::int64_t* out, const void* /*weight_id*/) {
+  shape.validate();
+  if (m_cfg.acc_bits <= 32) run<std::uint32_t>(shape, act, weight, out);
+  else run<std::uint64_t>(shape, act, weight, out);
+  gemm_stats st;
+  st.gemms = 1;
+  st.array_cycles = hw::gemm_cycles(shape, m_cfg.rows, m_cfg.cols);
+  st.macs = static_cast<std::uint64_t>(shape.m) * shape.k * shape.n;
+  return st;
+}
+
+// Accumulates modulo 2^32 or 2^64 and wraps to acc_bits at the end: the same value as the
+// array's register, whatever the order of the additions.
+template <class Acc>
+void functional_engine::run(const hw::gemm_shape& s, const std::int16_t* act, const std::int16_t* weight,
+                            std::int64_t* out) {
+  const std::size_t M = s.m, K = s.k, N = s.n;
+  const unsigned wb = m_cfg.data_bits;
+  const std::uint32_t mask = (1u << wb) - 1;
+  static_assert(sizeof(Acc) <= sizeof(std::uint64_t));
+  std::vector<Acc> acc;
+  if (N >= 16 || N >= M) {
+    // Row by row of the output: for each act[m][k], a row of products along n.
+    acc.assign(N, 0);
+    for (std::size_t m = 0; m < M; ++m) {
+      std::fill(acc.begin(), acc.end(), Acc{0});
+      Acc* __restrict a_out = acc.data();
+      for (std::size_t k = 0; k < K; ++k) {
+        const std::int16_t a = act[m * K + k];
+        const std::int16_t* __restrict wrow = weight + k * N;
+        if (a == 0 && m_zero_act_is_zero) continue;
+        if (m_native) {
+          const std::int32_t av = a;
+          for (std::size_t n = 0; n < N; ++n) a_out[n] += static_cast<Acc>(av * std::int32_t{wrow[n]});
+        } else if (m_table) {
+          const std::int32_t* __restrict trow = m_table + ((static_cast<std::uint32_t>(a) & mask) << wb);
+          for (std::size_t n = 0; n < N; ++n) a_out[n] += static_cast<Acc>(trow[static_cast<std::uint32_t>(wrow[n]) & mask]);
+        } else {
+          for (std::size_t n = 0; n < N; ++n) a_out[n] += static_cast<Acc>(m_mult->multiply(a, wrow[n]));
+        }
+      }
+      for (std::size_t n = 0; n < N; ++n) out[m * N + n] = hw::wrap_signed(acc[n], m_cfg.acc_bits);
+    }
+    return;
+  }
+  // Few output columns (convolutions: M pixels, N filters): column by column along m, over act^T.
+  m_scratch.resize(K * M);
+  for (std::size_t m = 0; m < M; ++m)
+    for (std::size_t k = 0; k < K; ++k) m_scratch[k * M + m] = act[m * K + k];
+  acc.assign(M, 0);
+  for (std::size_t n = 0; n < N; ++n) {
+    std::fill(acc.begin(), acc.end(), Acc{0});
+    Acc* __restrict a_out = acc.data();
+    for (std::size_t k = 0; k < K; ++k) {
+      const std::int16_t w = weight[k * N + n];
+      const std::int16_t* __restrict acol = m_scratch.data() + k * M;
+      if (w == 0 && m_zero_wgt_is_zero) continue;
+      if (m_native) {
+        const std::int32_t wv = w;
+        for (std::size_t m = 0; m < M; ++m) a_out[m] += static_cast<Acc>(std::int32_t{acol[m]} * wv);
+      } else if (m_table) {
+        const std::int32_t* __restrict trow = m_table_t.data() + ((static_cast<std::uint32_t>(w) & mask) << wb);
+        for (std::size_t m = 0; m < M; ++m) a_out[m] += static_cast<Acc>(trow[static_cast<std::uint32_t>(acol[m]) & mask]);
+      } else {
+        for (std::size_t m = 0; m < M; ++m) a_out[m] += static_cast<Acc>(m_mult->multiply(acol[m], w));
+      }
+    }
+    for (std::size_t m = 0; m < M; ++m) out[m * N + n] = hw::wrap_signed(acc[m], m_cfg.acc_bits);
+  }
+}
+
+}  // namespace axsa::sw

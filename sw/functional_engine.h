@@ -1,0 +1,42 @@
+// The functional twin of the array: the same products (the multiplier's table, or native when
+// exact), the same accumulator width and wrap, without simulating cycles. Cycle counts it reports
+// come from the documented cycle formula (hw/cycle_model.h), which the array is tested against.
+// It is the inner loop of every campaign, so it is written for speed: table rows that stay in L1,
+// the loop oriented along the longer of M and N, and zero operands skipped when the multiplier
+// provably maps them to zero.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "hw/array_config.h"
+#include "hw/multiplier.h"
+#include "sw/gemm_backend.h"
+
+namespace axsa::sw {
+
+class functional_engine final : public gemm_backend {
+ public:
+  // mult: nullptr or exact -> native products; otherwise its product table for cfg.data_bits when it
+  // has one, else multiply() per product.
+  functional_engine(const hw::array_config& cfg, std::shared_ptr<const hw::multiplier> mult);
+
+  gemm_stats gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight, std::int64_t* out,
+                  const void* weight_id) override;
+  std::string name() const override { return "functional"; }
+
+ private:
+  template <class Acc>
+  void run(const hw::gemm_shape& s, const std::int16_t* act, const std::int16_t* weight, std::int64_t* out);
+
+  hw::array_config m_cfg;
+  std::shared_ptr<const hw::multiplier> m_mult;
+  bool m_native;
+  const std::int32_t* m_table = nullptr;      // [a][w], from the multiplier
+  std::vector<std::int32_t> m_table_t;        // [w][a], transposed copy
+  bool m_zero_act_is_zero = true;             // mult(0, w) == 0 for every w
+  bool m_zero_wgt_is_zero = true;             // mult(a, 0) == 0 for every a
+  std::vector<std::int16_t> m_scratch;        // transposed operand
+};
+
+}  // namespace axsa::sw

@@ -1,0 +1,78 @@
+// The host side of the accelerator: a TLM-2.0 initiator that runs an inference from its SC_THREAD.
+// As a GEMM backend it writes the weights (once per layer while they fit) and activations over the
+// bus, programs the registers, starts the array, waits for the done interrupt (with a watchdog
+// derived from the cycle formula), and reads the results back. It counts array cycles (from the
+// CYCLES register) and bus cycles (the latency the target annotates on every transaction).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "hw/array_config.h"
+#include "sw/gemm_backend.h"
+#include "tlm/accelerator.h"
+
+namespace axsa::sw {
+
+// A bus transaction the target answered with an error, or a job the accelerator reported as failed.
+class bus_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// The accelerator did not raise done within its cycle budget.
+class hang_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class host_driver : public sc_core::sc_module, public gemm_backend {
+ public:
+  SC_HAS_PROCESS(host_driver);
+  host_driver(const sc_core::sc_module_name& name, const hw::array_config& cfg, const tlm_model::buffer_sizes& sizes);
+
+  tlm_utils::simple_initiator_socket<host_driver> socket;
+  sc_core::sc_in<bool> irq;
+
+  // The work the driver's thread runs once the simulation starts (e.g. an inference over images).
+  void set_program(std::function<void()> program) { m_program = std::move(program); }
+  // An exception thrown by the program, rethrown by the caller after sc_start() returns.
+  std::exception_ptr failure() const { return m_failure; }
+
+  gemm_stats gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight, std::int64_t* out,
+                  const void* weight_id) override;
+  std::string name() const override { return "systemc"; }
+
+  // Every GEMM issued to the array: its shape and the cycles the array reported.
+  struct issued_gemm {
+    hw::gemm_shape shape;
+    std::uint64_t cycles;
+  };
+  const std::vector<issued_gemm>& issued() const { return m_issued; }
+  std::uint64_t bus_cycles() const { return m_bus_cycles; }
+  // Cycle budget of one job: 2 x the formula + 1000 cycles; done later than this is a hang.
+  void set_watchdog_factor(double factor) { m_watchdog_factor = factor; }
+
+ private:
+  void thread();
+  void access(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t len);
+  std::uint32_t read_reg(std::uint64_t offset);
+  void write_reg(std::uint64_t offset, std::uint32_t value);
+
+  hw::array_config m_cfg;
+  tlm_model::buffer_sizes m_sizes;
+  std::function<void()> m_program;
+  std::exception_ptr m_failure;
+  std::vector<issued_gemm> m_issued;
+  std::uint64_t m_bus_cycles = 0;
+  const void* m_loaded_weights = nullptr;
+  hw::gemm_shape m_loaded_shape{};
+  double m_watchdog_factor = 2.0;
+};
+
+}  // namespace axsa::sw

@@ -1,0 +1,194 @@
+#include "sw/inference.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace axsa::sw {
+
+namespace {
+
+const char* kind_name(layer_kind k) {
+  switch (k) {
+    case layer_kind::conv: return "conv";
+    case layer_kind::dense: return "dense";
+    case layer_kind::relu: return "relu";
+    case layer_kind::max_pool: return "maxpool";
+    case layer_kind::avg_pool: return "avgpool";
+    case layer_kind::flatten: return "flatten";
+    case layer_kind::softmax: return "softmax";
+  }
+  return "?";
+}
+
+void add(gemm_stats& a, const gemm_stats& b) {
+  a.gemms += b.gemms;
+  a.array_cycles += b.array_cycles;
+  a.bus_cycles += b.bus_cycles;
+  a.macs += b.macs;
+}
+
+// im2col of a batch: row (b, oy, ox), column (c, dy, dx); zero outside the input.
+void im2col(const qlayer& l, const std::vector<std::int16_t>& in, std::size_t batch, std::vector<std::int16_t>& act) {
+  const std::size_t K = l.gemm_k, pix = std::size_t{l.out.h} * l.out.w, in_size = l.in.size();
+  act.assign(batch * pix * K, 0);
+  for (std::size_t b = 0; b < batch; ++b) {
+    const std::int16_t* src = in.data() + b * in_size;
+    for (unsigned oy = 0; oy < l.out.h; ++oy) {
+      for (unsigned ox = 0; ox < l.out.w; ++ox) {
+        std::int16_t* row = act.data() + ((b * l.out.h + oy) * l.out.w + ox) * K;
+        for (unsigned c = 0; c < l.in.c; ++c) {
+          for (unsigned dy = 0; dy < l.kh; ++dy) {
+            const long y = static_cast<long>(oy) * l.stride_h + dy - l.pad_top;
+            if (y < 0 || y >= static_cast<long>(l.in.h)) continue;
+            for (unsigned dx = 0; dx < l.kw; ++dx) {
+              const long x = static_cast<long>(ox) * l.stride_w + dx - l.pad_left;
+              if (x < 0 || x >= static_cast<long>(l.in.w)) continue;
+              row[(c * l.kh + dy) * l.kw + dx] = src[(c * l.in.h + static_cast<std::size_t>(y)) * l.in.w + static_cast<std::size_t>(x)];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void pool(const qlayer& l, const std::vector<std::int16_t>& in, std::size_t batch, std::vector<std::int16_t>& out) {
+  const bool is_max = l.kind == layer_kind::max_pool;
+  out.assign(batch * l.out.size(), 0);
+  for (std::size_t b = 0; b < batch; ++b) {
+    const std::int16_t* src = in.data() + b * l.in.size();
+    std::int16_t* dst = out.data() + b * l.out.size();
+    for (unsigned c = 0; c < l.out.c; ++c) {
+      for (unsigned oy = 0; oy < l.out.h; ++oy) {
+        for (unsigned ox = 0; ox < l.out.w; ++ox) {
+          std::int32_t best = std::numeric_limits<std::int32_t>::min();
+          std::int64_t sum = 0;
+          std::int64_t count = 0;
+          for (unsigned dy = 0; dy < l.kh; ++dy) {
+            const long y = static_cast<long>(oy) * l.stride_h + dy - l.pad_top;
+            if (y < 0 || y >= static_cast<long>(l.in.h)) continue;
+            for (unsigned dx = 0; dx < l.kw; ++dx) {
+              const long x = static_cast<long>(ox) * l.stride_w + dx - l.pad_left;
+              if (x < 0 || x >= static_cast<long>(l.in.w)) continue;
+              const std::int32_t v = src[(c * l.in.h + static_cast<std::size_t>(y)) * l.in.w + static_cast<std::size_t>(x)];
+              best = std::max(best, v);
+              sum += v;
+              ++count;
+            }
+          }
+          std::int32_t r = 0;
+          if (is_max) {
+            r = count ? best : 0;
+          } else if (count) {  // average of the covered inputs, rounded half away from zero
+            r = static_cast<std::int32_t>((sum >= 0 ? 2 * sum + count : 2 * sum - count) / (2 * count));
+          }
+          dst[(c * l.out.h + oy) * l.out.w + ox] = static_cast<std::int16_t>(r);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+inference_result run_inference(const qnetwork& net, gemm_backend& backend, const idx_images& images, std::size_t first,
+                               std::size_t count, std::size_t batch) {
+  if (net.input.c != 1 || net.input.h != images.rows || net.input.w != images.cols) {
+    throw config_error(net.source + ": the network takes " + std::to_string(net.input.c) + "x" +
+                       std::to_string(net.input.h) + "x" + std::to_string(net.input.w) + " inputs, the images are 1x" +
+                       std::to_string(images.rows) + "x" + std::to_string(images.cols));
+  }
+  if (first > images.count || count > images.count - first) {
+    throw config_error("images " + std::to_string(first) + ".." + std::to_string(first + count) + " requested, the data set has " +
+                       std::to_string(images.count));
+  }
+  if (batch == 0) throw config_error("batch must be at least 1");
+  inference_result r;
+  r.images = count;
+  for (const auto& l : net.layers) {
+    if (l.kind != layer_kind::conv && l.kind != layer_kind::dense) continue;
+    layer_stats s;
+    s.name = l.name;
+    s.kind = kind_name(l.kind);
+    s.shape_per_image = {l.kind == layer_kind::conv ? std::size_t{l.out.h} * l.out.w : 1, l.gemm_k, l.gemm_n};
+    r.layers.push_back(s);
+  }
+  const std::size_t pixels = std::size_t{images.rows} * images.cols;
+  std::vector<std::int16_t> cur, next, act;
+  std::vector<std::int64_t> acc;
+  for (std::size_t b0 = 0; b0 < count; b0 += batch) {
+    const std::size_t nb = std::min(batch, count - b0);
+    cur.resize(nb * pixels);
+    for (std::size_t b = 0; b < nb; ++b)
+      for (std::size_t p = 0; p < pixels; ++p)
+        cur[b * pixels + p] = quantize_pixel(images.pixels[(first + b0 + b) * pixels + p], net.bits);
+    std::size_t gemm_index = 0;
+    for (const qlayer& l : net.layers) {
+      switch (l.kind) {
+        case layer_kind::conv:
+        case layer_kind::dense: {
+          const std::size_t pix = l.kind == layer_kind::conv ? std::size_t{l.out.h} * l.out.w : 1;
+          const hw::gemm_shape shape{nb * pix, l.gemm_k, l.gemm_n};
+          const std::int16_t* a = cur.data();
+          if (l.kind == layer_kind::conv) {
+            im2col(l, cur, nb, act);
+            a = act.data();
+          }
+          acc.assign(shape.m * shape.n, 0);
+          add(r.layers[gemm_index].totals, backend.gemm(shape, a, l.weight_kn.data(), acc.data(), &l));
+          ++gemm_index;
+          if (l.produces_logits) {
+            for (std::size_t b = 0; b < nb; ++b) {
+              std::vector<std::int64_t> logits(l.gemm_n);
+              for (std::size_t n = 0; n < l.gemm_n; ++n) logits[n] = acc[b * l.gemm_n + n] + l.bias_acc[n];
+              r.predictions.push_back(
+                  static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin()));
+              r.logits.push_back(std::move(logits));
+            }
+            break;
+          }
+          // Back to CHW per image: GEMM row (b, pixel), column n -> [b][n][pixel].
+          next.assign(nb * l.out.size(), 0);
+          for (std::size_t b = 0; b < nb; ++b)
+            for (std::size_t p = 0; p < pix; ++p)
+              for (std::size_t n = 0; n < l.gemm_n; ++n)
+                next[b * l.out.size() + n * pix + p] = requantize(acc[(b * pix + p) * l.gemm_n + n] + l.bias_acc[n], l);
+          cur.swap(next);
+          break;
+        }
+        case layer_kind::relu:
+          for (auto& v : cur) v = std::max<std::int16_t>(v, 0);
+          break;
+        case layer_kind::max_pool:
+        case layer_kind::avg_pool:
+          pool(l, cur, nb, next);
+          cur.swap(next);
+          break;
+        case layer_kind::flatten:
+        case layer_kind::softmax:
+          break;  // CHW is already the flattened order; softmax is taken on the logits
+      }
+    }
+  }
+  for (const auto& s : r.layers) add(r.totals, s.totals);
+  return r;
+}
+
+double accuracy(const inference_result& r, const std::vector<std::uint8_t>& labels, std::size_t first) {
+  if (r.predictions.empty()) return 0;
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < r.predictions.size(); ++i) correct += r.predictions[i] == labels.at(first + i);
+  return static_cast<double>(correct) / static_cast<double>(r.predictions.size());
+}
+
+void append_result(inference_result& into, const inference_result& part) {
+  if (into.layers.empty()) into.layers = part.layers;
+  else
+    for (std::size_t i = 0; i < into.layers.size(); ++i) add(into.layers[i].totals, part.layers[i].totals);
+  into.images += part.images;
+  into.logits.insert(into.logits.end(), part.logits.begin(), part.logits.end());
+  into.predictions.insert(into.predictions.end(), part.predictions.begin(), part.predictions.end());
+  add(into.totals, part.totals);
+}
+
+}  // namespace axsa::sw

@@ -1,0 +1,169 @@
+#include "sw/quantized_network.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace axsa::sw {
+
+namespace {
+
+std::int32_t qmax(unsigned bits) { return (std::int32_t{1} << (bits - 1)) - 1; }
+
+bool is_gemm(layer_kind k) { return k == layer_kind::conv || k == layer_kind::dense; }
+
+std::string where(const network& net, const layer& l) { return net.source + ": layer '" + l.name + "'"; }
+
+}  // namespace
+
+std::size_t qnetwork::max_k() const {
+  std::size_t k = 0;
+  for (const auto& l : layers) k = std::max(k, l.gemm_k);
+  return k;
+}
+
+unsigned safe_acc_bits(const network& net, unsigned bits) {
+  std::size_t max_k = 1;
+  for (const auto& l : net.layers) {
+    if (l.kind == layer_kind::conv) max_k = std::max<std::size_t>(max_k, std::size_t{l.in.c} * l.kh * l.kw);
+    if (l.kind == layer_kind::dense) max_k = std::max<std::size_t>(max_k, l.in.size());
+  }
+  unsigned log2k = 0;
+  while ((std::size_t{1} << log2k) < max_k) ++log2k;
+  return std::min(64u, std::max(32u, 2 * bits + log2k));
+}
+
+std::int16_t quantize_pixel(std::uint8_t pixel, unsigned bits) {
+  // round(pixel * Q / 255), half up, in integers.
+  const std::int32_t q = qmax(bits);
+  return static_cast<std::int16_t>((2 * std::int32_t{pixel} * q + 255) / 510);
+}
+
+std::int16_t requantize(std::int64_t sum, const qlayer& l) {
+  const double v = static_cast<double>(sum) * (l.acc_scale / l.out_scale);
+  const double r = std::round(v);  // half away from zero
+  const double c = std::min<double>(l.out_hi, std::max<double>(l.out_lo, r));
+  return static_cast<std::int16_t>(c);
+}
+
+std::vector<double> softmax(const std::vector<std::int64_t>& logits, double acc_scale) {
+  std::vector<double> p(logits.size());
+  if (logits.empty()) return p;
+  const std::int64_t top = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    p[i] = std::exp(static_cast<double>(logits[i] - top) * acc_scale);
+    sum += p[i];
+  }
+  for (double& v : p) v /= sum;
+  return p;
+}
+
+qnetwork quantize(const network& net, unsigned bits, unsigned acc_bits, const idx_images& calibration,
+                  std::size_t calibration_count) {
+  if (bits < 2 || bits > 16) throw config_error("data bits must be in 2..16 (got " + std::to_string(bits) + ")");
+  if (acc_bits < 2 || acc_bits > 64) throw config_error("accumulator bits must be in 2..64 (got " + std::to_string(acc_bits) + ")");
+  if (net.input.c != 1 || net.input.h != calibration.rows || net.input.w != calibration.cols) {
+    throw config_error(net.source + ": the network takes " + std::to_string(net.input.c) + "x" +
+                       std::to_string(net.input.h) + "x" + std::to_string(net.input.w) +
+                       " inputs, the calibration images are 1x" + std::to_string(calibration.rows) + "x" +
+                       std::to_string(calibration.cols));
+  }
+  calibration_count = std::min(calibration_count, calibration.count);
+  if (calibration_count == 0) throw config_error("quantisation needs at least one calibration image");
+
+  // Largest magnitude of every layer's output over the calibration images (float network).
+  std::vector<double> out_max(net.layers.size(), 0.0);
+  const std::size_t pixels = std::size_t{calibration.rows} * calibration.cols;
+  std::vector<float> image(pixels);
+  for (std::size_t i = 0; i < calibration_count; ++i) {
+    for (std::size_t p = 0; p < pixels; ++p) image[p] = static_cast<float>(calibration.pixels[i * pixels + p]) / 255.0f;
+    const auto outs = forward_all(net, image.data());
+    for (std::size_t l = 0; l < outs.size(); ++l)
+      for (float v : outs[l]) out_max[l] = std::max(out_max[l], static_cast<double>(std::fabs(v)));
+  }
+
+  qnetwork q;
+  q.source = net.source;
+  q.bits = bits;
+  q.acc_bits = acc_bits;
+  q.input = net.input;
+  q.classes = net.classes();
+  const std::int32_t Q = qmax(bits);
+  q.input_scale = 1.0 / Q;
+  double scale = q.input_scale;  // real value of one unit of the current activation
+  std::size_t last_gemm = net.layers.size();
+  for (std::size_t i = 0; i < net.layers.size(); ++i)
+    if (is_gemm(net.layers[i].kind)) last_gemm = i;
+  if (last_gemm == net.layers.size()) throw config_error(net.source + ": the network has no Conv, Gemm or MatMul layer");
+
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const layer& l = net.layers[i];
+    qlayer ql;
+    ql.kind = l.kind;
+    ql.name = l.name;
+    ql.in = l.in;
+    ql.out = l.out;
+    ql.kh = l.kh;
+    ql.kw = l.kw;
+    ql.stride_h = l.stride_h;
+    ql.stride_w = l.stride_w;
+    ql.pad_top = l.pad_top;
+    ql.pad_left = l.pad_left;
+    ql.pad_bottom = l.pad_bottom;
+    ql.pad_right = l.pad_right;
+    if (i > last_gemm && l.kind != layer_kind::softmax && l.kind != layer_kind::flatten) {
+      throw config_error(where(net, l) + ": only Softmax or Flatten may follow the last Conv/Gemm/MatMul");
+    }
+    if (l.kind == layer_kind::softmax) {
+      if (i + 1 != net.layers.size()) throw config_error(where(net, l) + ": Softmax must be the last layer");
+      q.softmax = true;
+      continue;
+    }
+    if (!is_gemm(l.kind)) {
+      q.layers.push_back(ql);  // relu, pools, flatten: integers in, integers out, same scale
+      continue;
+    }
+    // Weights: per-layer scale into [-1, 1], then W bits.
+    const bool conv = l.kind == layer_kind::conv;
+    ql.gemm_n = conv ? l.out.c : l.out.size();
+    ql.gemm_k = conv ? std::size_t{l.in.c} * l.kh * l.kw : l.in.size();
+    double wmax = 0;
+    for (float w : l.weights) wmax = std::max(wmax, static_cast<double>(std::fabs(w)));
+    if (wmax == 0) wmax = 1;  // an all-zero layer: any scale represents it exactly
+    ql.weight_scale = wmax / Q;
+    ql.weight_kn.resize(ql.gemm_k * ql.gemm_n);
+    for (std::size_t n = 0; n < ql.gemm_n; ++n) {
+      for (std::size_t k = 0; k < ql.gemm_k; ++k) {
+        // conv weights [out_c][in_c][kh][kw] and dense weights [out][in] are both [n][k].
+        const double w = l.weights[n * ql.gemm_k + k];
+        ql.weight_kn[k * ql.gemm_n + n] = static_cast<std::int16_t>(std::lround(w / ql.weight_scale));
+      }
+    }
+    ql.acc_scale = scale * ql.weight_scale;
+    ql.bias_acc.resize(ql.gemm_n);
+    for (std::size_t n = 0; n < ql.gemm_n; ++n) {
+      ql.bias_acc[n] = l.bias.empty() ? 0 : std::llround(static_cast<double>(l.bias[n]) / ql.acc_scale);
+    }
+    if (i == last_gemm) {
+      ql.produces_logits = true;
+      q.layers.push_back(ql);
+      continue;
+    }
+    // Output activations: fuse a following ReLU into the clamp, rescale by the calibrated range.
+    std::size_t range_layer = i;
+    if (i + 1 < net.layers.size() && net.layers[i + 1].kind == layer_kind::relu) {
+      ql.relu_fused = true;
+      range_layer = i + 1;
+      ++i;
+    }
+    const double ymax = out_max[range_layer] > 0 ? out_max[range_layer] : 1.0;
+    ql.out_scale = ymax / Q;
+    ql.out_lo = ql.relu_fused ? 0 : -Q;
+    ql.out_hi = Q;
+    scale = ql.out_scale;
+    q.layers.push_back(ql);
+  }
+  return q;
+}
+
+}  // namespace axsa::sw

@@ -1,0 +1,68 @@
+// Post-training quantisation of a float network into the integer pipeline the accelerator runs
+// (docs/quantization.md). Following the survey's case study: every layer's weights are scaled into
+// [-1, 1] by their largest magnitude, every activation into [-1, 1] (or [0, 1] after ReLU) by its
+// largest magnitude over calibration images, and both are quantised to W bits as
+// round(x * (2^(W-1) - 1)). Biases are kept in accumulator units (64-bit). Convolutions and dense
+// layers become GEMMs for the array; bias, requantisation, ReLU and pooling run on the host.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sw/idx.h"
+#include "sw/network.h"
+
+namespace axsa::sw {
+
+struct qlayer {
+  layer_kind kind;
+  std::string name;
+  tensor_shape in, out;
+  // conv and dense, as GEMM out[M x N] = act[M x K] * weight[K x N], M = pixels x batch or batch.
+  std::size_t gemm_k = 0, gemm_n = 0;
+  std::vector<std::int16_t> weight_kn;  // K x N, in [-Q, Q]
+  std::vector<std::int64_t> bias_acc;   // N, in accumulator units
+  double weight_scale = 0;              // real value of one weight unit
+  double acc_scale = 0;                 // real value of one accumulator unit (input scale * weight scale)
+  double out_scale = 0;                 // real value of one output unit
+  std::int32_t out_lo = 0, out_hi = 0;  // clamp of requantised outputs (out_lo = 0: ReLU fused)
+  bool relu_fused = false;
+  bool produces_logits = false;         // the last GEMM layer: its accumulators are the network's output
+  // Geometry (conv and pools), as in sw::layer.
+  unsigned kh = 0, kw = 0, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+};
+
+struct qnetwork {
+  std::string source;
+  unsigned bits = 8;
+  unsigned acc_bits = 32;
+  tensor_shape input;
+  double input_scale = 0;  // real value of one input unit (1 / Q: pixels in [0, 1])
+  std::vector<qlayer> layers;
+  std::size_t classes = 0;
+  bool softmax = false;    // the float network ends in Softmax (outputs are probabilities either way)
+  // Largest K of any GEMM: the accumulator must hold K products.
+  std::size_t max_k() const;
+};
+
+// Accumulator width that can never overflow for this network and data width:
+// max(32, 2W + ceil(log2(max K))), capped at 64.
+unsigned safe_acc_bits(const network& net, unsigned bits);
+
+// Quantises `net` to `bits` (2..16); activation ranges come from the first `calibration_count`
+// images of `calibration` (pixels / 255). Throws config_error for a network the pipeline cannot run.
+qnetwork quantize(const network& net, unsigned bits, unsigned acc_bits, const idx_images& calibration,
+                  std::size_t calibration_count);
+
+// Quantised input of one image: round(pixel / 255 * Q).
+std::int16_t quantize_pixel(std::uint8_t pixel, unsigned bits);
+
+// Requantisation of an accumulator sum to an output activation: round half away from zero of
+// sum * acc_scale / out_scale, clamped to [out_lo, out_hi].
+std::int16_t requantize(std::int64_t sum, const qlayer& layer);
+
+// Softmax of the dequantised logits (sum * acc_scale of the logits layer).
+std::vector<double> softmax(const std::vector<std::int64_t>& logits, double acc_scale);
+
+}  // namespace axsa::sw

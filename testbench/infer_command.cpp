@@ -1,0 +1,249 @@
+// axsa infer: a quantised CNN (ONNX) over MNIST images on the functional twin or on the
+// cycle-accurate array behind the TLM bus; accuracy, per-layer cycles, utilisation, speed.
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <unistd.h>
+
+#include <systemc>
+
+#include "hw/cycle_model.h"
+#include "rtl/mult_registry.h"
+#include "sw/accelerated_system.h"
+#include "sw/functional_engine.h"
+#include "sw/inference.h"
+#include "testbench/commands.h"
+#include "testbench/json.h"
+#include "testbench/options.h"
+
+namespace po = boost::program_options;
+
+namespace axsa::cli {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+std::shared_ptr<const hw::multiplier> make_mult(const std::string& name, unsigned bits, rtl::eval_mode mode) {
+  if (name == "exact") return nullptr;
+  return rtl::make_multiplier(name, bits, mode);
+}
+
+// The functional twin over the images, split into contiguous ranges over `jobs` threads (each with
+// its own engine and, for models evaluated per product, its own multiplier instance).
+sw::inference_result run_functional(const sw::qnetwork& net, const hw::array_config& cfg, const std::string& mult,
+                                    rtl::eval_mode mode, const sw::idx_images& images, std::size_t first,
+                                    std::size_t count, std::size_t batch, unsigned jobs) {
+  jobs = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(jobs, (count + batch - 1) / batch)));
+  std::vector<sw::inference_result> parts(jobs);
+  std::vector<std::exception_ptr> errors(jobs);
+  const std::size_t per = (count + jobs - 1) / jobs;
+  auto shared = make_mult(mult, cfg.data_bits, mode);
+  auto work = [&](unsigned j) {
+    try {
+      const std::size_t f = first + j * per;
+      const std::size_t c = std::min(per, first + count - f);
+      auto own = (shared && shared->product_table(cfg.data_bits) == nullptr && !shared->is_exact())
+                     ? make_mult(mult, cfg.data_bits, mode)
+                     : shared;
+      sw::functional_engine engine(cfg, own);
+      parts[j] = sw::run_inference(net, engine, images, f, c, batch);
+    } catch (...) {
+      errors[j] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(work, j);
+  work(0);
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  sw::inference_result all;
+  for (const auto& p : parts) sw::append_result(all, p);
+  return all;
+}
+
+// The cycle-accurate run: host driver and accelerator over TLM; the inference runs in the
+// driver's SC_THREAD.
+sw::inference_result run_systemc(const sw::qnetwork& net, const hw::array_config& cfg, const std::string& mult,
+                                 rtl::eval_mode mode, const sw::idx_images& images, std::size_t first, std::size_t count,
+                                 std::size_t batch, std::vector<sw::host_driver::issued_gemm>* issued) {
+  auto m = make_mult(mult, cfg.data_bits, mode);
+  sw::accelerated_system sys("system", cfg);
+  sys.accelerator.array.set_multiplier(m.get());
+  sw::inference_result result;
+  const bool progress = isatty(STDERR_FILENO) != 0;
+  sys.host.set_program([&] {
+    for (std::size_t done = 0; done < count; done += batch) {
+      const std::size_t n = std::min(batch, count - done);
+      sw::append_result(result, sw::run_inference(net, sys.host, images, first + done, n, batch));
+      if (progress) std::cerr << "\r" << done + n << "/" << count << " images" << std::flush;
+    }
+    if (progress) std::cerr << "\r" << std::string(30, ' ') << "\r" << std::flush;
+  });
+  sc_core::sc_start();
+  if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
+  if (issued) *issued = sys.host.issued();
+  return result;
+}
+
+}  // namespace
+
+int run_infer(const std::vector<std::string>& args) {
+  po::options_description desc("Options");
+  desc.add_options()
+    ("help,h", "show this help")
+    ("model", po::value<std::string>()->default_value(AXSA_SOURCE_DIR "/models/lenet5.onnx"), "ONNX model")
+    ("data", po::value<std::string>()->default_value(AXSA_SOURCE_DIR "/data/mnist"),
+     "folder with the MNIST IDX files (scripts/fetch_mnist.sh puts them in data/mnist)")
+    ("images", po::value<long long>(), "test images to run (default: all)")
+    ("first", po::value<long long>()->default_value(0), "index of the first test image")
+    ("bits", po::value<long long>()->default_value(8), "data width W (2..16)")
+    ("acc-bits", po::value<std::string>()->default_value("auto"),
+     "accumulator width A (2..64), or auto: the smallest that cannot overflow, at least 32")
+    ("mult", po::value<std::string>()->default_value("exact"), "multiplier: exact or a registered name")
+    ("mult-eval", po::value<std::string>()->default_value("table"), "table or rtl (see axsa gemm --help)")
+    ("rows", po::value<long long>()->default_value(28), "PE rows R (1..128)")
+    ("cols", po::value<long long>()->default_value(28), "PE columns C (1..128)")
+    ("batch", po::value<long long>(), "images per GEMM batch (default: R)")
+    ("engine", po::value<std::string>()->default_value("functional"),
+     "functional (the plain C++ twin) or systemc (cycle-accurate array behind the TLM bus)")
+    ("compare", "with --engine systemc: also run the functional twin and compare every output integer")
+    ("float", "also evaluate the float network on the same images")
+    ("calibration", po::value<long long>()->default_value(1000), "training images used to calibrate activation ranges")
+    ("jobs", po::value<long long>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
+     "threads for the functional twin")
+    ("json", "print one JSON object instead of text");
+  po::variables_map vm;
+  if (!parse_command("infer",
+                     "Quantises a CNN to W bits (docs/quantization.md) and classifies MNIST test images with it on the\n"
+                     "functional twin or the cycle-accurate array, reporting accuracy, cycles and speed.",
+                     desc, args, vm)) {
+    return 0;
+  }
+  hw::array_config cfg;
+  cfg.rows = static_cast<unsigned>(ranged(vm, "rows", 1, hw::array_config::max_dim));
+  cfg.cols = static_cast<unsigned>(ranged(vm, "cols", 1, hw::array_config::max_dim));
+  cfg.data_bits = static_cast<unsigned>(ranged(vm, "bits", 2, 16));
+  const std::string engine = vm["engine"].as<std::string>();
+  if (engine != "functional" && engine != "systemc") {
+    throw config_error("--engine must be functional or systemc (got '" + engine + "')");
+  }
+  if (vm.count("compare") && engine != "systemc") throw config_error("--compare needs --engine systemc");
+  const std::string mult = vm["mult"].as<std::string>();
+  const rtl::eval_mode mode = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
+  if (mult != "exact") (void)make_mult(mult, cfg.data_bits, mode);  // unknown or too narrow: fail before loading data
+  const std::size_t batch = vm.count("batch") ? ranged(vm, "batch", 1, 1 << 16) : cfg.rows;
+  const auto calibration = ranged(vm, "calibration", 1, 60000);
+  const auto jobs = static_cast<unsigned>(ranged(vm, "jobs", 1, 256));
+  const bool json = vm.count("json") > 0;
+
+  const sw::network net = sw::load_onnx(vm["model"].as<std::string>());
+  const sw::dataset test = sw::load_mnist(vm["data"].as<std::string>(), "t10k");
+  sw::check_input(net, test.images);
+  const std::size_t first = ranged(vm, "first", 0, static_cast<long long>(test.images.count) - 1);
+  const std::size_t count = vm.count("images") ? ranged(vm, "images", 1, static_cast<long long>(test.images.count - first))
+                                               : test.images.count - first;
+  const std::string acc_text = vm["acc-bits"].as<std::string>();
+  if (acc_text == "auto") {
+    cfg.acc_bits = sw::safe_acc_bits(net, cfg.data_bits);
+  } else {
+    if (acc_text.empty() || acc_text.size() > 3 || acc_text.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(acc_text) < 2 || std::stoi(acc_text) > 64) {
+      throw config_error("--acc-bits must be auto or a number in 2..64 (got '" + acc_text + "')");
+    }
+    cfg.acc_bits = static_cast<unsigned>(std::stoi(acc_text));
+  }
+  cfg.validate();
+  const sw::dataset train = sw::load_mnist(vm["data"].as<std::string>(), "train");
+  const sw::qnetwork qnet = sw::quantize(net, cfg.data_bits, cfg.acc_bits, train.images, calibration);
+
+  const auto t0 = clock_type::now();
+  std::vector<sw::host_driver::issued_gemm> issued;
+  sw::inference_result r = engine == "functional"
+                               ? run_functional(qnet, cfg, mult, mode, test.images, first, count, batch, jobs)
+                               : run_systemc(qnet, cfg, mult, mode, test.images, first, count, batch, &issued);
+  const double seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+  const double acc = sw::accuracy(r, test.labels.labels, first);
+
+  bool identical = true;
+  std::size_t formula_mismatches = 0;
+  for (const auto& g : issued) formula_mismatches += g.cycles != hw::gemm_cycles(g.shape, cfg.rows, cfg.cols);
+  if (vm.count("compare")) {
+    const auto twin = run_functional(qnet, cfg, mult, mode, test.images, first, count, batch, jobs);
+    identical = twin.logits == r.logits;
+  }
+  double float_acc = -1;
+  if (vm.count("float")) {
+    std::size_t correct = 0;
+    const std::size_t pixels = std::size_t{test.images.rows} * test.images.cols;
+    std::vector<float> img(pixels);
+    for (std::size_t i = first; i < first + count; ++i) {
+      for (std::size_t p = 0; p < pixels; ++p) img[p] = static_cast<float>(test.images.pixels[i * pixels + p]) / 255.0f;
+      const auto out = sw::forward(net, img.data());
+      correct += static_cast<std::size_t>(std::max_element(out.begin(), out.end()) - out.begin()) == test.labels.labels[i];
+    }
+    float_acc = static_cast<double>(correct) / static_cast<double>(count);
+  }
+
+  const double n_img = static_cast<double>(r.images);
+  const double cycles_per_image = static_cast<double>(r.totals.array_cycles) / n_img;
+  const double util = static_cast<double>(r.totals.macs) /
+                      (static_cast<double>(cfg.rows) * cfg.cols * static_cast<double>(r.totals.array_cycles));
+  if (json) {
+    json_object o;
+    o.add("model", vm["model"].as<std::string>()).add("engine", engine).add("bits", cfg.data_bits);
+    o.add("acc_bits", cfg.acc_bits).add("mult", mult).add("rows", cfg.rows).add("cols", cfg.cols);
+    o.add("batch", std::uint64_t{batch}).add("first", std::uint64_t{first}).add("images", std::uint64_t{r.images});
+    o.add("accuracy", acc).add("cycles_per_image", cycles_per_image);
+    o.add("bus_cycles_per_image", static_cast<double>(r.totals.bus_cycles) / n_img);
+    o.add("utilization", util).add("wall_seconds", seconds).add("images_per_second", n_img / seconds);
+    if (float_acc >= 0) o.add("float_accuracy", float_acc);
+    if (vm.count("compare")) o.add("identical", identical);
+    if (engine == "systemc") {
+      o.add("gemms_issued", std::uint64_t{issued.size()});
+      o.add("gemms_off_formula", std::uint64_t{formula_mismatches});
+    }
+    std::string layers = "[";
+    for (const auto& l : r.layers) {
+      json_object lo;
+      lo.add("name", l.name).add("kind", l.kind).add("m", std::uint64_t{l.shape_per_image.m});
+      lo.add("k", std::uint64_t{l.shape_per_image.k}).add("n", std::uint64_t{l.shape_per_image.n});
+      lo.add("gemms", l.totals.gemms).add("cycles_per_image", static_cast<double>(l.totals.array_cycles) / n_img);
+      lo.add("bus_cycles_per_image", static_cast<double>(l.totals.bus_cycles) / n_img);
+      lo.add("utilization", static_cast<double>(l.totals.macs) /
+                                (static_cast<double>(cfg.rows) * cfg.cols * static_cast<double>(l.totals.array_cycles)));
+      layers += (layers.size() > 1 ? ", " : "") + lo.str();
+    }
+    o.raw("layers", layers + "]");
+    std::cout << o.str() << std::endl;
+  } else {
+    std::printf("model        %s\n", vm["model"].as<std::string>().c_str());
+    std::printf("config       INT%u, A=%u, multiplier %s, %ux%u array, batch %zu, engine %s\n", cfg.data_bits,
+                cfg.acc_bits, mult.c_str(), cfg.rows, cfg.cols, batch, engine.c_str());
+    std::printf("accuracy     %.2f %% (%zu images from %zu)%s\n", acc * 100, r.images, first,
+                float_acc >= 0 ? (" float " + std::to_string(float_acc * 100).substr(0, 5) + " %").c_str() : "");
+    std::printf("cycles       %.0f array cycles per image, %.0f bus cycles per image, utilisation %.1f %%\n",
+                cycles_per_image, static_cast<double>(r.totals.bus_cycles) / n_img, util * 100);
+    std::printf("speed        %.1f images/s (%.2f s)\n", n_img / seconds, seconds);
+    if (vm.count("compare")) std::printf("compare      %s\n", identical ? "identical to the functional twin" : "DIFFERS from the functional twin");
+    std::printf("%-14s %-6s %16s %14s %12s\n", "layer", "kind", "GEMM per image", "cycles/image", "utilisation");
+    for (const auto& l : r.layers) {
+      const std::string dims = std::to_string(l.shape_per_image.m) + "x" + std::to_string(l.shape_per_image.k) + "x" +
+                               std::to_string(l.shape_per_image.n);
+      std::printf("%-14s %-6s %16s %14.1f %11.1f%%\n", l.name.c_str(), l.kind.c_str(), dims.c_str(),
+                  static_cast<double>(l.totals.array_cycles) / n_img,
+                  100.0 * static_cast<double>(l.totals.macs) /
+                      (static_cast<double>(cfg.rows) * cfg.cols * static_cast<double>(l.totals.array_cycles)));
+    }
+  }
+  if (formula_mismatches != 0) {
+    std::cerr << "axsa infer: error: " << formula_mismatches << " GEMMs took a cycle count other than the formula's\n";
+    return 1;
+  }
+  return identical ? 0 : 1;
+}
+
+}  // namespace axsa::cli
