@@ -156,6 +156,47 @@ void array_core::drain_row(Acc* acc) {
   std::fill(acc, acc + m_cols, Acc{0});
 }
 
+void array_core::set_faults(std::vector<faults::fault> list) {
+  for (const auto& f : list) f.validate(m_cfg);
+  m_faults = std::move(list);
+}
+
+// Link faults corrupt the value on the link into the PE before it is used and registered south.
+void array_core::apply_link_faults(std::uint64_t cycle) {
+  for (const auto& f : m_faults) {
+    if (f.site != faults::fault_site::weight_link || !f.active(cycle)) continue;
+    std::int16_t& w = m_wgt[static_cast<std::size_t>(f.row) * m_cols + f.col];
+    w = static_cast<std::int16_t>(f.apply(w, m_cfg.data_bits));
+  }
+}
+
+// Multiplier-site faults: the PE's product uses the corrupted operand, the link keeps the intact
+// one. Done as a correction after the MAC of all PEs, so the hot loop stays fault-free.
+template <class Acc>
+void array_core::apply_mult_faults(Acc* acc, std::uint64_t cycle) {
+  for (const auto& f : m_faults) {
+    if (f.site != faults::fault_site::weight_mult || !f.active(cycle) || !mac_enabled(f.row, f.col)) continue;
+    const std::size_t i = static_cast<std::size_t>(f.row) * m_cols + f.col;
+    const std::int16_t a = m_act[i], w = m_wgt[i];
+    const auto bad = static_cast<std::int16_t>(f.apply(w, m_cfg.data_bits));
+    auto product = [this](std::int16_t x, std::int16_t y) -> std::int32_t {
+      if (m_native) return std::int32_t{x} * y;
+      return m_mult->multiply(x, y);
+    };
+    acc[i] += static_cast<Acc>(product(a, bad)) - static_cast<Acc>(product(a, w));
+  }
+}
+
+// The saboteur acts on the current cycle's state before any PE uses it. A faulty wire is faulty in
+// every phase, though only products of the compute phase reach an accumulator. Kept out of line so
+// that a run without faults pays one predicted branch per cycle.
+__attribute__((noinline)) void array_core::sabotage(std::uint64_t cycle) {
+  apply_link_faults(cycle);
+  if (m_phase != phase::compute) return;
+  if (m_wide_acc) apply_mult_faults(m_acc64.data(), cycle);
+  else apply_mult_faults(m_acc32.data(), cycle);
+}
+
 void array_core::compute_step() {
   if (m_native) {
     if (m_wide_acc) compute_macs(m_acc64.data(), native_product{});
@@ -174,6 +215,7 @@ void array_core::step() {
   ++m_total_cycles;
   if (m_phase == phase::idle) return;  // all links hold zero between jobs
   ++m_job_cycles;
+  if (__builtin_expect(!m_faults.empty(), 0)) sabotage(m_total_cycles - 1);
   if (m_phase == phase::compute) {
     compute_step();
     shift_links();

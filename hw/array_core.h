@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "faults/fault.h"
 #include "hw/array_config.h"
 #include "hw/multiplier.h"
 
@@ -80,11 +81,20 @@ class array_core {
   // Test hook for co-verification: overwrite one accumulator (models a corrupted register).
   void poke_acc(unsigned r, unsigned c, std::int64_t value);
 
+  // The saboteur: faults on PE weight paths (faults/fault.h), applied on every cycle of their
+  // window, several at once in list order. An empty list costs one test per cycle.
+  void set_faults(std::vector<faults::fault> list);
+  const std::vector<faults::fault>& active_faults() const { return m_faults; }
+
  private:
   template <class Acc, class Mul>
   void compute_macs(Acc* acc, const Mul& mul);
   template <class Acc>
   void drain_row(Acc* acc);
+  template <class Acc>
+  void apply_mult_faults(Acc* acc, std::uint64_t cycle);
+  void apply_link_faults(std::uint64_t cycle);
+  void sabotage(std::uint64_t cycle);
   void compute_step();
   void shift_links();
   void load_feeders();
@@ -110,6 +120,7 @@ class array_core {
   std::vector<std::uint32_t> m_acc32;
   std::vector<std::uint64_t> m_acc64;
 
+  std::vector<faults::fault> m_faults;
   gemm_job m_job{};
   phase m_phase = phase::idle;
   std::uint64_t m_folds_m = 0, m_folds_n = 0, m_fold = 0;

@@ -1,0 +1,65 @@
+#include "faults/fault.h"
+
+#include <sstream>
+
+namespace axsa::faults {
+
+const char* to_string(fault_site s) { return s == fault_site::weight_link ? "weight-link" : "weight-mult"; }
+
+const char* to_string(fault_kind k) {
+  switch (k) {
+    case fault_kind::stuck_at_0: return "stuck-at-0";
+    case fault_kind::stuck_at_1: return "stuck-at-1";
+    case fault_kind::bit_flip: return "bit-flip";
+  }
+  return "?";
+}
+
+fault_site parse_site(const std::string& text) {
+  if (text == "weight-link") return fault_site::weight_link;
+  if (text == "weight-mult") return fault_site::weight_mult;
+  throw config_error("unknown fault site '" + text + "' (expected weight-link or weight-mult)");
+}
+
+fault_kind parse_kind(const std::string& text) {
+  if (text == "stuck-at-0") return fault_kind::stuck_at_0;
+  if (text == "stuck-at-1") return fault_kind::stuck_at_1;
+  if (text == "bit-flip") return fault_kind::bit_flip;
+  throw config_error("unknown fault type '" + text + "' (expected stuck-at-0, stuck-at-1 or bit-flip)");
+}
+
+fault parse_fault(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  for (std::string p; std::getline(in, p, ':');) parts.push_back(p);
+  if (parts.size() < 5 || parts.size() > 7) {
+    throw config_error("fault '" + text + "' is not site:kind:row:col:bit[:first[:last]]");
+  }
+  auto number = [&](const std::string& s) -> std::uint64_t {
+    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) {
+      throw config_error("fault '" + text + "': '" + s + "' is not a non-negative integer");
+    }
+    return std::stoull(s);
+  };
+  fault f;
+  f.site = parse_site(parts[0]);
+  f.kind = parse_kind(parts[1]);
+  f.row = static_cast<unsigned>(number(parts[2]));
+  f.col = static_cast<unsigned>(number(parts[3]));
+  f.bit = static_cast<unsigned>(number(parts[4]));
+  if (parts.size() > 5) f.first_cycle = f.last_cycle = number(parts[5]);
+  if (parts.size() > 6) f.last_cycle = number(parts[6]);
+  if (f.first_cycle > f.last_cycle) throw config_error("fault '" + text + "': window starts after it ends");
+  return f;
+}
+
+std::string describe(const fault& f) {
+  std::ostringstream s;
+  s << to_string(f.site) << ':' << to_string(f.kind) << ':' << f.row << ':' << f.col << ':' << f.bit;
+  if (f.first_cycle != 0 || f.last_cycle != std::numeric_limits<std::uint64_t>::max()) {
+    s << ':' << f.first_cycle << ':' << f.last_cycle;
+  }
+  return s.str();
+}
+
+}  // namespace axsa::faults
