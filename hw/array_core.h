@@ -6,8 +6,9 @@
 //  - the west feeder register of row i holds act[m0+i][t-i] (0 when t-i is outside 0..K-1),
 //    the north feeder register of column j holds weight[t-j][n0+j] (same rule);
 //  - PE (i,j) reads the registers to its west and north, so it sees the pair with k = t-i-j;
-//    it accumulates when 0 <= k < K and the PE holds an output of this fold (a valid bit
-//    that travels with the activation), and registers both inputs towards east and south;
+//    it accumulates when 0 <= k < K and the PE holds an output of this fold (valid bits that
+//    travel with the activation along the row and with the weight down the column, so rows and
+//    columns past a ragged tile stay idle), and registers both inputs towards east and south;
 //  - after the last pair reaches PE (R-1,C-1) (t = K+R+C-3) the R accumulator rows shift
 //    south for R cycles, leaving the array at the bottom of each column, zeros entering at
 //    the top; that drain also clears the accumulators for the next fold.

@@ -24,6 +24,16 @@ class functional_engine final : public gemm_backend {
   gemm_stats gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight, std::int64_t* out,
                   const void* weight_id) override;
   std::string name() const override { return "functional"; }
+  // One product exactly as the array forms it (native, table, or the multiplier's multiply()).
+  std::int32_t product(std::int16_t a, std::int16_t w) const {
+    if (m_native) return std::int32_t{a} * std::int32_t{w};
+    if (m_table) {
+      const std::uint32_t mask = (1u << m_cfg.data_bits) - 1;
+      return m_table[((static_cast<std::uint32_t>(a) & mask) << m_cfg.data_bits) | (static_cast<std::uint32_t>(w) & mask)];
+    }
+    return m_mult->multiply(a, w);
+  }
+  const hw::array_config& config() const { return m_cfg; }
 
  private:
   template <class Acc>

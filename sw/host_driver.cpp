@@ -59,6 +59,11 @@ void host_driver::write_reg(std::uint64_t offset, std::uint32_t value) {
   access(tlm::TLM_WRITE_COMMAND, tlm_model::reg_base + offset, &value, 4);
 }
 
+std::size_t host_driver::rows_per_job(const hw::gemm_shape& shape, const tlm_model::buffer_sizes& sizes) {
+  // As many rows of M as the activation and output buffers hold.
+  return std::min({shape.m, sizes.act_bytes / (2 * shape.k), sizes.out_bytes / (8 * shape.n)});
+}
+
 gemm_stats host_driver::gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight,
                              std::int64_t* out, const void* weight_id) {
   shape.validate();
@@ -67,8 +72,7 @@ gemm_stats host_driver::gemm(const hw::gemm_shape& shape, const std::int16_t* ac
     throw config_error("a " + std::to_string(K) + "x" + std::to_string(N) + " weight matrix does not fit the " +
                        std::to_string(m_sizes.weight_bytes) + "-byte weight buffer");
   }
-  // Rows of M per job: as many as the activation and output buffers hold.
-  const std::size_t rows = std::min({shape.m, m_sizes.act_bytes / (2 * K), m_sizes.out_bytes / (8 * N)});
+  const std::size_t rows = rows_per_job(shape, m_sizes);
   if (rows == 0) {
     throw config_error("one row of a GEMM with K=" + std::to_string(K) + ", N=" + std::to_string(N) +
                        " does not fit the accelerator's buffers");

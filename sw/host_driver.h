@@ -44,6 +44,10 @@ class host_driver : public sc_core::sc_module, public gemm_backend {
   // An exception thrown by the program, rethrown by the caller after sc_start() returns.
   std::exception_ptr failure() const { return m_failure; }
 
+  // Rows of M the driver puts in one job so that operands and results fit the buffers (0 when one
+  // row does not fit). Fault campaigns use it to lay out cycles exactly as the driver does.
+  static std::size_t rows_per_job(const hw::gemm_shape& shape, const tlm_model::buffer_sizes& sizes);
+
   gemm_stats gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight, std::int64_t* out,
                   const void* weight_id) override;
   std::string name() const override { return "systemc"; }

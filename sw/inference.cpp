@@ -91,6 +91,92 @@ void pool(const qlayer& l, const std::vector<std::int16_t>& in, std::size_t batc
 
 }  // namespace
 
+std::vector<layer_stats> make_layer_stats(const qnetwork& net) {
+  std::vector<layer_stats> out;
+  for (const auto& l : net.layers) {
+    if (l.kind != layer_kind::conv && l.kind != layer_kind::dense) continue;
+    layer_stats s;
+    s.name = l.name;
+    s.kind = kind_name(l.kind);
+    s.shape_per_image = {l.kind == layer_kind::conv ? std::size_t{l.out.h} * l.out.w : 1, l.gemm_k, l.gemm_n};
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::size_t gemm_ordinal(const qnetwork& net, std::size_t layer) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < layer; ++i)
+    n += net.layers[i].kind == layer_kind::conv || net.layers[i].kind == layer_kind::dense;
+  return n;
+}
+
+std::vector<std::int16_t> quantize_images(const qnetwork& net, const idx_images& images, std::size_t first, std::size_t nb) {
+  const std::size_t pixels = std::size_t{images.rows} * images.cols;
+  std::vector<std::int16_t> cur(nb * pixels);
+  for (std::size_t b = 0; b < nb; ++b)
+    for (std::size_t p = 0; p < pixels; ++p) cur[b * pixels + p] = quantize_pixel(images.pixels[(first + b) * pixels + p], net.bits);
+  return cur;
+}
+
+std::vector<std::vector<std::int64_t>> run_batch(const qnetwork& net, gemm_backend& backend, std::vector<std::int16_t> cur,
+                                                 std::size_t nb, std::size_t start, std::vector<layer_stats>& stats,
+                                                 std::vector<std::vector<std::int16_t>>* inputs, const batch_stop& stop) {
+  std::vector<std::vector<std::int64_t>> logits;
+  std::vector<std::int16_t> next, act;
+  std::vector<std::int64_t> acc;
+  if (inputs) inputs->resize(net.layers.size());
+  std::size_t gemm_index = gemm_ordinal(net, start);
+  for (std::size_t li = start; li < net.layers.size(); ++li) {
+    const qlayer& l = net.layers[li];
+    if (inputs) (*inputs)[li] = cur;
+    switch (l.kind) {
+      case layer_kind::conv:
+      case layer_kind::dense: {
+        const std::size_t pix = l.kind == layer_kind::conv ? std::size_t{l.out.h} * l.out.w : 1;
+        const hw::gemm_shape shape{nb * pix, l.gemm_k, l.gemm_n};
+        const std::int16_t* a = cur.data();
+        if (l.kind == layer_kind::conv) {
+          im2col(l, cur, nb, act);
+          a = act.data();
+        }
+        acc.assign(shape.m * shape.n, 0);
+        add(stats[gemm_index].totals, backend.gemm(shape, a, l.weight_kn.data(), acc.data(), &l));
+        ++gemm_index;
+        if (l.produces_logits) {
+          for (std::size_t b = 0; b < nb; ++b) {
+            std::vector<std::int64_t> v(l.gemm_n);
+            for (std::size_t n = 0; n < l.gemm_n; ++n) v[n] = acc[b * l.gemm_n + n] + l.bias_acc[n];
+            logits.push_back(std::move(v));
+          }
+          break;
+        }
+        // Back to CHW per image: GEMM row (b, pixel), column n -> [b][n][pixel].
+        next.assign(nb * l.out.size(), 0);
+        for (std::size_t b = 0; b < nb; ++b)
+          for (std::size_t p = 0; p < pix; ++p)
+            for (std::size_t n = 0; n < l.gemm_n; ++n)
+              next[b * l.out.size() + n * pix + p] = requantize(acc[(b * pix + p) * l.gemm_n + n] + l.bias_acc[n], l);
+        cur.swap(next);
+        break;
+      }
+      case layer_kind::relu:
+        for (auto& v : cur) v = std::max<std::int16_t>(v, 0);
+        break;
+      case layer_kind::max_pool:
+      case layer_kind::avg_pool:
+        pool(l, cur, nb, next);
+        cur.swap(next);
+        break;
+      case layer_kind::flatten:
+      case layer_kind::softmax:
+        break;  // CHW is already the flattened order; softmax is taken on the logits
+    }
+    if (stop && li + 1 < net.layers.size() && stop(li + 1, cur)) return {};
+  }
+  return logits;
+}
+
 inference_result run_inference(const qnetwork& net, gemm_backend& backend, const idx_images& images, std::size_t first,
                                std::size_t count, std::size_t batch) {
   if (net.input.c != 1 || net.input.h != images.rows || net.input.w != images.cols) {
@@ -105,69 +191,12 @@ inference_result run_inference(const qnetwork& net, gemm_backend& backend, const
   if (batch == 0) throw config_error("batch must be at least 1");
   inference_result r;
   r.images = count;
-  for (const auto& l : net.layers) {
-    if (l.kind != layer_kind::conv && l.kind != layer_kind::dense) continue;
-    layer_stats s;
-    s.name = l.name;
-    s.kind = kind_name(l.kind);
-    s.shape_per_image = {l.kind == layer_kind::conv ? std::size_t{l.out.h} * l.out.w : 1, l.gemm_k, l.gemm_n};
-    r.layers.push_back(s);
-  }
-  const std::size_t pixels = std::size_t{images.rows} * images.cols;
-  std::vector<std::int16_t> cur, next, act;
-  std::vector<std::int64_t> acc;
+  r.layers = make_layer_stats(net);
   for (std::size_t b0 = 0; b0 < count; b0 += batch) {
     const std::size_t nb = std::min(batch, count - b0);
-    cur.resize(nb * pixels);
-    for (std::size_t b = 0; b < nb; ++b)
-      for (std::size_t p = 0; p < pixels; ++p)
-        cur[b * pixels + p] = quantize_pixel(images.pixels[(first + b0 + b) * pixels + p], net.bits);
-    std::size_t gemm_index = 0;
-    for (const qlayer& l : net.layers) {
-      switch (l.kind) {
-        case layer_kind::conv:
-        case layer_kind::dense: {
-          const std::size_t pix = l.kind == layer_kind::conv ? std::size_t{l.out.h} * l.out.w : 1;
-          const hw::gemm_shape shape{nb * pix, l.gemm_k, l.gemm_n};
-          const std::int16_t* a = cur.data();
-          if (l.kind == layer_kind::conv) {
-            im2col(l, cur, nb, act);
-            a = act.data();
-          }
-          acc.assign(shape.m * shape.n, 0);
-          add(r.layers[gemm_index].totals, backend.gemm(shape, a, l.weight_kn.data(), acc.data(), &l));
-          ++gemm_index;
-          if (l.produces_logits) {
-            for (std::size_t b = 0; b < nb; ++b) {
-              std::vector<std::int64_t> logits(l.gemm_n);
-              for (std::size_t n = 0; n < l.gemm_n; ++n) logits[n] = acc[b * l.gemm_n + n] + l.bias_acc[n];
-              r.predictions.push_back(
-                  static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin()));
-              r.logits.push_back(std::move(logits));
-            }
-            break;
-          }
-          // Back to CHW per image: GEMM row (b, pixel), column n -> [b][n][pixel].
-          next.assign(nb * l.out.size(), 0);
-          for (std::size_t b = 0; b < nb; ++b)
-            for (std::size_t p = 0; p < pix; ++p)
-              for (std::size_t n = 0; n < l.gemm_n; ++n)
-                next[b * l.out.size() + n * pix + p] = requantize(acc[(b * pix + p) * l.gemm_n + n] + l.bias_acc[n], l);
-          cur.swap(next);
-          break;
-        }
-        case layer_kind::relu:
-          for (auto& v : cur) v = std::max<std::int16_t>(v, 0);
-          break;
-        case layer_kind::max_pool:
-        case layer_kind::avg_pool:
-          pool(l, cur, nb, next);
-          cur.swap(next);
-          break;
-        case layer_kind::flatten:
-        case layer_kind::softmax:
-          break;  // CHW is already the flattened order; softmax is taken on the logits
-      }
+    for (auto& v : run_batch(net, backend, quantize_images(net, images, first + b0, nb), nb, 0, r.layers)) {
+      r.predictions.push_back(static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin()));
+      r.logits.push_back(std::move(v));
     }
   }
   for (const auto& s : r.layers) add(r.totals, s.totals);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,24 @@ struct inference_result {
   std::vector<layer_stats> layers;                // GEMM layers only, in order
   gemm_stats totals;
 };
+
+// The layers [start, end) of one batch of `nb` images whose activations at layer `start` are
+// `cur` (nb x layer input, CHW per image). Returns each image's logits (accumulator sums plus bias).
+// `stats` (one per GEMM layer of the network) accumulates what the GEMMs cost. If `inputs` is given,
+// (*inputs)[l] receives the activations entering layer l. If `stop` is given it is asked after every
+// layer with the activations entering the next one; returning true abandons the batch (the result
+// is then empty): fault campaigns stop once a faulty run is back on the golden path.
+using batch_stop = std::function<bool(std::size_t next_layer, const std::vector<std::int16_t>& activations)>;
+std::vector<std::vector<std::int64_t>> run_batch(const qnetwork& net, gemm_backend& backend, std::vector<std::int16_t> cur,
+                                                 std::size_t nb, std::size_t start, std::vector<layer_stats>& stats,
+                                                 std::vector<std::vector<std::int16_t>>* inputs = nullptr,
+                                                 const batch_stop& stop = {});
+// Quantised input activations of images [first, first + nb).
+std::vector<std::int16_t> quantize_images(const qnetwork& net, const idx_images& images, std::size_t first, std::size_t nb);
+// Empty per-layer statistics for `net` (one entry per GEMM layer).
+std::vector<layer_stats> make_layer_stats(const qnetwork& net);
+// Index of the GEMM layer `layer` among the network's GEMM layers.
+std::size_t gemm_ordinal(const qnetwork& net, std::size_t layer);
 
 // Images [first, first + count) of `images`, `batch` at a time. Throws config_error when the
 // images do not fit the network's input.

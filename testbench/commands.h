@@ -10,5 +10,7 @@ namespace axsa::cli {
 int run_gemm(const std::vector<std::string>& args);
 int run_multipliers(const std::vector<std::string>& args);
 int run_infer(const std::vector<std::string>& args);
+int run_campaign(const std::vector<std::string>& args);
+int run_report(const std::vector<std::string>& args);
 
 }  // namespace axsa::cli

@@ -8,6 +8,7 @@
 
 #include "hw/cycle_model.h"
 #include "hw/systolic_array.h"
+#include "faults/fault.h"
 #include "hw/vcd_writer.h"
 #include "rtl/mult_registry.h"
 #include "sw/gemm_workload.h"
@@ -72,19 +73,20 @@ int run_gemm(const std::vector<std::string>& args) {
     ("vcd", po::value<std::string>(), "write a VCD of PE links and accumulators to this file")
     ("vcd-cycles", po::value<std::string>(), "only cycles FIRST:LAST (inclusive) in the VCD")
     ("vcd-region", po::value<std::string>(), "only PEs in rows R0:R1 and columns C0:C1 in the VCD, as R0:R1,C0:C1")
+    ("fault", po::value<std::vector<std::string>>(),
+     "inject a fault, site:kind:row:col:bit[:first[:last]] (docs/faults.md); repeatable. The result is then\n"
+     "compared with the fault-free reference and the changed outputs are counted")
     ("json", "print one JSON object instead of text");
   po::variables_map vm;
   if (!parse_command("gemm",
                      "Runs one GEMM out[MxN] = act[MxK] * weight[KxN] on an RxC output-stationary array and checks\n"
-                     "it against a plain C++ reference. Exit 0 when the result matches, 1 when it does not.",
+                     "it against a plain C++ reference. Exit 0 when the result matches, 1 when it does not\n"
+                     "(with --fault: exit 0, and the outputs the faults changed are counted).",
                      desc, args, vm)) {
     return 0;
   }
 
-  hw::array_config cfg;
-  cfg.rows = static_cast<unsigned>(ranged(vm, "rows", 1, hw::array_config::max_dim));
-  cfg.cols = static_cast<unsigned>(ranged(vm, "cols", 1, hw::array_config::max_dim));
-  cfg.data_bits = static_cast<unsigned>(ranged(vm, "bits", 2, 16));
+  hw::array_config cfg = array_from_options(vm);
   cfg.acc_bits = static_cast<unsigned>(ranged(vm, "acc-bits", 2, 64));
   cfg.clock_period_ns = vm["clock-ns"].as<double>();
   cfg.validate();
@@ -128,6 +130,11 @@ int run_gemm(const std::vector<std::string>& args) {
   gemm_testbench tb("top", cfg, job);
   tb.array.set_quantum(quantum);
   tb.array.set_multiplier(array_mult.get());
+  std::vector<faults::fault> fault_list;
+  if (vm.count("fault")) {
+    for (const auto& spec : vm["fault"].as<std::vector<std::string>>()) fault_list.push_back(faults::parse_fault(spec));
+    tb.array.core().set_faults(fault_list);
+  }
   std::unique_ptr<hw::vcd_writer> vcd;
   if (vm.count("vcd")) {
     vcd = std::make_unique<hw::vcd_writer>(vm["vcd"].as<std::string>(), tb.array.views(reg.r0, reg.r1, reg.c0, reg.c1),
@@ -163,6 +170,7 @@ int run_gemm(const std::vector<std::string>& args) {
     o.add("sim_time_ns", tb.sim_time.to_seconds() * 1e9);
     o.add("utilization", util).add("wall_seconds", tb.seconds).add("pe_cycles_per_second", rate);
     o.add("match", match).add("mismatches", std::uint64_t{mismatches});
+    o.add("faults_injected", std::uint64_t{fault_list.size()});
     std::cout << o.str() << std::endl;
   } else {
     std::cout << "array        " << cfg.rows << "x" << cfg.cols << ", W=" << cfg.data_bits << ", A=" << cfg.acc_bits
@@ -173,14 +181,20 @@ int run_gemm(const std::vector<std::string>& args) {
               << "cycles       " << tb.cycles << " (formula " << formula << ")\n"
               << "utilization  " << util * 100 << " %\n"
               << "speed        " << rate / 1e6 << " M PE-cycles/s (" << tb.seconds << " s)\n"
-              << "result       " << (match ? "match" : "MISMATCH") << " (reference: " << reference_kind << ")\n";
-    if (!match) {
+              << "result       " << (match ? "match" : fault_list.empty() ? "MISMATCH" : "differs") << " (reference: "
+              << reference_kind << (fault_list.empty() ? "" : ", fault-free") << ")\n";
+    if (!fault_list.empty()) {
+      std::cout << "faults       " << fault_list.size() << " injected; " << mismatches << " of " << out.size()
+                << " outputs differ from the fault-free result\n";
+    }
+    if (!match && fault_list.empty()) {
       std::cout << "             " << mismatches << " of " << out.size() << " outputs differ; first at m="
                 << first_bad / shape.n << " n=" << first_bad % shape.n << ": got " << out[first_bad] << ", expected "
                 << expected[first_bad] << "\n";
     }
   }
-  return match ? 0 : 1;
+  // With faults a difference is the point of the run, not a failure of the model.
+  return match || !fault_list.empty() ? 0 : 1;
 }
 
 }  // namespace axsa::cli

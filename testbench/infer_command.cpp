@@ -123,10 +123,7 @@ int run_infer(const std::vector<std::string>& args) {
                      desc, args, vm)) {
     return 0;
   }
-  hw::array_config cfg;
-  cfg.rows = static_cast<unsigned>(ranged(vm, "rows", 1, hw::array_config::max_dim));
-  cfg.cols = static_cast<unsigned>(ranged(vm, "cols", 1, hw::array_config::max_dim));
-  cfg.data_bits = static_cast<unsigned>(ranged(vm, "bits", 2, 16));
+  hw::array_config cfg = array_from_options(vm);
   const std::string engine = vm["engine"].as<std::string>();
   if (engine != "functional" && engine != "systemc") {
     throw config_error("--engine must be functional or systemc (got '" + engine + "')");

@@ -23,9 +23,11 @@ struct command_info {
 
 const std::map<std::string, command_info>& commands() {
   static const std::map<std::string, command_info> table = {
+      {"campaign", {axsa::cli::run_campaign, "run a statistical fault-injection campaign into SQLite"}},
       {"gemm", {axsa::cli::run_gemm, "run one GEMM on the cycle-accurate array and check it"}},
       {"infer", {axsa::cli::run_infer, "classify MNIST images with a quantised CNN on the array"}},
       {"multipliers", {axsa::cli::run_multipliers, "list the registered multipliers with error metrics and area"}},
+      {"report", {axsa::cli::run_report, "summarise a fault-injection campaign database (Table I of the survey)"}},
   };
   return table;
 }

@@ -15,6 +15,14 @@ std::uint64_t ranged(const po::variables_map& vm, const char* option, long long 
   return static_cast<std::uint64_t>(v);
 }
 
+hw::array_config array_from_options(const po::variables_map& vm) {
+  hw::array_config cfg;
+  cfg.rows = static_cast<unsigned>(ranged(vm, "rows", 1, hw::array_config::max_dim));
+  cfg.cols = static_cast<unsigned>(ranged(vm, "cols", 1, hw::array_config::max_dim));
+  cfg.data_bits = static_cast<unsigned>(ranged(vm, "bits", 2, 16));
+  return cfg;
+}
+
 namespace {
 std::uint64_t parse_number(const std::string& option, const std::string& text, const std::string& whole) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 18) {

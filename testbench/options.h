@@ -16,6 +16,9 @@ namespace axsa::cli {
 // "-1" is reported as out of range rather than wrapped to a huge unsigned number.
 std::uint64_t ranged(const boost::program_options::variables_map& vm, const char* option, long long lo, long long hi);
 
+// The array's shape and data width from --rows, --cols and --bits (range-checked); other fields default.
+hw::array_config array_from_options(const boost::program_options::variables_map& vm);
+
 // "A:B" -> {A, B} with A <= B.
 std::pair<std::uint64_t, std::uint64_t> parse_span(const std::string& option, const std::string& text);
 

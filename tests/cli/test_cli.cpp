@@ -114,6 +114,20 @@ TEST(cli, gemm_matches_the_reference_for_every_registered_multiplier) {
   EXPECT_NE(rtl.out.find("\"mult_eval\": \"rtl\""), std::string::npos) << rtl.out;
 }
 
+// A stuck-at-1 on the weight link into PE (3,4) of an 8x8 array corrupts column 4 from row 3 down in
+// every fold: 5 rows x 64 folds. The same fault on the multiplier operand touches row 3 alone.
+TEST(cli, gemm_counts_the_outputs_a_fault_changes) {
+  auto r = run("gemm --rows 8 --cols 8 --json --fault weight-link:stuck-at-1:3:4:6");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json_number(r.out, "mismatches"), 5 * 64);
+  EXPECT_EQ(json_number(r.out, "faults_injected"), 1);
+  r = run("gemm --rows 8 --cols 8 --json --fault weight-mult:stuck-at-1:3:4:6");
+  EXPECT_EQ(json_number(r.out, "mismatches"), 64);
+  r = run("gemm --rows 8 --cols 8 --fault weight-link:stuck-at-1:8:0:0");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("outside the 8x8 array"), std::string::npos) << r.err;
+}
+
 TEST(cli, multiplier_errors_are_one_line) {
   for (const auto& [args, fragment] : std::vector<std::pair<std::string, std::string>>{
            {"gemm --mult nosuch", "unknown multiplier 'nosuch'"},

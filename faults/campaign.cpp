@@ -1,0 +1,256 @@
+#include "faults/campaign.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "hw/cycle_model.h"
+
+namespace axsa::faults {
+
+namespace {
+
+int argmax(const std::vector<double>& v) {
+  return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());  // lowest index on ties
+}
+
+bool is_gemm(sw::layer_kind k) { return k == sw::layer_kind::conv || k == sw::layer_kind::dense; }
+
+// Records the GEMM calls of a run so that the jobs can be laid out as the driver issues them.
+class recording_backend final : public sw::gemm_backend {
+ public:
+  explicit recording_backend(sw::functional_engine& twin) : m_twin(twin) {}
+  sw::gemm_stats gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight,
+                      std::int64_t* out, const void* id) override {
+    shapes.push_back(shape);
+    return m_twin.gemm(shape, act, weight, out, id);
+  }
+  std::string name() const override { return "recording"; }
+  std::vector<hw::gemm_shape> shapes;
+
+ private:
+  sw::functional_engine& m_twin;
+};
+
+// The functional twin plus the fault's effect on every job of one batch.
+class faulty_backend final : public sw::gemm_backend {
+ public:
+  faulty_backend(sw::functional_engine& twin, const std::vector<const job_span*>& jobs, const fault& f,
+                 const hw::array_config& cfg)
+      : m_twin(twin), m_jobs(jobs), m_fault(f), m_cfg(cfg) {}
+  void set_layer(std::size_t layer) { m_layer = layer; }
+  sw::gemm_stats gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight,
+                      std::int64_t* out, const void* id) override {
+    const auto st = m_twin.gemm(shape, act, weight, out, id);
+    for (const job_span* j : m_jobs)
+      if (j->layer == m_layer) apply_fault_to_job(*j, m_fault, m_cfg, act, weight, out, m_twin);
+    return st;
+  }
+  std::string name() const override { return "faulty-twin"; }
+
+ private:
+  sw::functional_engine& m_twin;
+  const std::vector<const job_span*>& m_jobs;
+  const fault& m_fault;
+  const hw::array_config& m_cfg;
+  std::size_t m_layer = 0;
+};
+
+}  // namespace
+
+pair_result classify(std::uint32_t image, const std::vector<double>& golden, const std::vector<double>& faulty) {
+  pair_result r;
+  r.image = image;
+  r.golden_label = argmax(golden);
+  r.faulty_label = argmax(faulty);
+  r.ratio = faulty[static_cast<std::size_t>(r.faulty_label)] / golden[static_cast<std::size_t>(r.golden_label)];
+  if (faulty == golden) r.result = outcome::masked;
+  else if (r.faulty_label == r.golden_label && r.ratio > 0.95) r.result = outcome::tolerable;
+  else r.result = outcome::critical;
+  return r;
+}
+
+golden_reference::golden_reference(const campaign_setup& setup) : m_setup(setup) {
+  const sw::qnetwork& net = *setup.net;
+  if (setup.batch == 0) throw config_error("batch must be at least 1");
+  sw::functional_engine twin(setup.cfg, setup.mult);
+  recording_backend rec(twin);
+  std::vector<sw::layer_stats> stats = sw::make_layer_stats(net);
+  std::vector<std::size_t> gemm_layers;
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    if (is_gemm(net.layers[l].kind)) gemm_layers.push_back(l);
+  for (std::size_t b0 = 0, b = 0; b0 < setup.count; b0 += setup.batch, ++b) {
+    const std::size_t nb = std::min(setup.batch, setup.count - b0);
+    m_inputs.emplace_back();
+    rec.shapes.clear();
+    auto logits = sw::run_batch(net, rec, sw::quantize_images(net, *setup.images, setup.first + b0, nb), nb, 0, stats,
+                                &m_inputs.back());
+    for (auto& v : logits) m_logits.push_back(std::move(v));
+    // The driver's jobs: every GEMM call of the batch, tiled in M to fit the buffers.
+    for (std::size_t g = 0; g < rec.shapes.size(); ++g) {
+      const hw::gemm_shape& s = rec.shapes[g];
+      const std::size_t rows = sw::host_driver::rows_per_job(s, setup.buffers);
+      if (rows == 0) throw config_error("a GEMM of the network does not fit the accelerator's buffers");
+      for (std::size_t r0 = 0; r0 < s.m; r0 += rows) {
+        job_span j;
+        j.batch = b;
+        j.layer = gemm_layers[g];
+        j.row0 = r0;
+        j.shape = {std::min(rows, s.m - r0), s.k, s.n};
+        j.first_cycle = m_cycles;
+        j.cycles = hw::gemm_cycles(j.shape, setup.cfg.rows, setup.cfg.cols);
+        m_cycles += j.cycles;
+        m_jobs.push_back(j);
+      }
+    }
+  }
+  const double scale = logits_scale();
+  for (const auto& v : m_logits) m_probs.push_back(sw::softmax(v, scale));
+}
+
+std::vector<int> golden_reference::labels() const {
+  std::vector<int> out;
+  for (const auto& p : m_probs) out.push_back(argmax(p));
+  return out;
+}
+
+std::size_t golden_reference::batch_size(std::size_t b) const {
+  return std::min(m_setup.batch, m_setup.count - b * m_setup.batch);
+}
+
+double golden_reference::logits_scale() const {
+  for (const auto& l : m_setup.net->layers)
+    if (l.produces_logits) return l.acc_scale;
+  return 1.0;
+}
+
+bool may_touch(const job_span& job, const fault& f, const hw::array_config& cfg) {
+  if (f.last_cycle < job.first_cycle || f.first_cycle >= job.first_cycle + job.cycles) return false;
+  return f.row < std::min<std::size_t>(cfg.rows, job.shape.m) && f.col < std::min<std::size_t>(cfg.cols, job.shape.n);
+}
+
+void apply_fault_to_job(const job_span& job, const fault& f, const hw::array_config& cfg, const std::int16_t* act,
+                        const std::int16_t* weight, std::int64_t* out, const sw::functional_engine& twin) {
+  if (!may_touch(job, f, cfg)) return;
+  const std::uint64_t R = cfg.rows, C = cfg.cols, K = job.shape.k, N = job.shape.n, M = job.shape.m;
+  const std::uint64_t period = K + 2 * R + C - 2, compute = K + R + C - 2;
+  const std::uint64_t folds_n = (N + C - 1) / C, folds = ((M + R - 1) / R) * folds_n;
+  const std::uint64_t r = f.row, c = f.col;
+  const bool link = f.site == fault_site::weight_link;
+  for (std::uint64_t fi = 0; fi < folds; ++fi) {
+    const std::uint64_t m0 = (fi / folds_n) * R, n0 = (fi % folds_n) * C;
+    const std::uint64_t rows_used = std::min(R, M - m0), cols_used = std::min(C, N - n0);
+    if (r >= rows_used || c >= cols_used) continue;
+    const std::uint64_t start = job.first_cycle + fi * period;
+    // Compute cycles t of this fold inside the window; the pair passing PE (r,c) then has k = t - r - c.
+    if (f.last_cycle < start || f.first_cycle >= start + compute) continue;
+    const std::uint64_t t_lo = f.first_cycle > start ? f.first_cycle - start : 0;
+    const std::uint64_t t_hi = std::min(compute - 1, f.last_cycle - start);
+    if (t_hi < r + c) continue;
+    const std::uint64_t k_lo = t_lo > r + c ? t_lo - r - c : 0;
+    const std::uint64_t k_hi = std::min(K - 1, t_hi - r - c);
+    const std::uint64_t n = n0 + c;
+    for (std::uint64_t k = k_lo; k <= k_hi; ++k) {
+      const std::int16_t w = weight[k * N + n];
+      const auto bad = static_cast<std::int16_t>(f.apply(w, cfg.data_bits));
+      if (bad == w) continue;
+      // Link site: the corrupted weight travels down to every row below; multiplier site: this PE only.
+      const std::uint64_t i_end = link ? rows_used : r + 1;
+      for (std::uint64_t i = r; i < i_end; ++i) {
+        const std::uint64_t m = job.row0 + m0 + i;
+        const std::int16_t a = act[m * K + k];
+        const std::int64_t delta = std::int64_t{twin.product(a, bad)} - twin.product(a, w);
+        std::int64_t& o = out[m * N + n];
+        o = hw::wrap_signed(static_cast<std::uint64_t>(o) + static_cast<std::uint64_t>(delta), cfg.acc_bits);
+      }
+    }
+  }
+}
+
+shortcut_engine::shortcut_engine(const golden_reference& golden)
+    : m_golden(golden), m_twin(golden.setup().cfg, golden.setup().mult) {}
+
+std::vector<std::vector<std::int64_t>> shortcut_engine::run(const fault& f) {
+  const campaign_setup& s = m_golden.setup();
+  const sw::qnetwork& net = *s.net;
+  std::vector<std::vector<std::int64_t>> out = m_golden.logits();
+  std::vector<sw::layer_stats> stats = sw::make_layer_stats(net);
+  std::vector<const job_span*> touched;
+  for (std::size_t b = 0; b < m_golden.batches(); ++b) {
+    touched.clear();
+    for (const job_span& j : m_golden.jobs())
+      if (j.batch == b && may_touch(j, f, s.cfg)) touched.push_back(&j);
+    if (touched.empty()) continue;  // the whole batch stays golden
+    const std::size_t start = touched.front()->layer;
+    const std::size_t last_touched = touched.back()->layer;
+    faulty_backend backend(m_twin, touched, f, s.cfg);
+    // Layers are run one GEMM at a time: the backend needs to know which layer it serves.
+    std::size_t current = start;
+    backend.set_layer(current);
+    const sw::batch_stop stop = [&](std::size_t next, const std::vector<std::int16_t>& act) {
+      current = next;
+      backend.set_layer(next);
+      // Back on the golden path with no touched job ahead: the rest is golden.
+      return next > last_touched && act == m_golden.input(b, next);
+    };
+    const std::size_t nb = m_golden.batch_size(b);
+    auto logits = sw::run_batch(net, backend, m_golden.input(b, start), nb, start, stats, nullptr, stop);
+    if (logits.empty()) continue;  // stopped on the golden path
+    for (std::size_t i = 0; i < nb; ++i) out[m_golden.batch_first(b) + i] = std::move(logits[i]);
+  }
+  return out;
+}
+
+std::vector<std::vector<std::int64_t>> run_on_system(sw::accelerated_system& sys, const campaign_setup& setup,
+                                                     const std::vector<fault>& faults) {
+  hw::array_core& core = sys.accelerator.array.core();
+  const std::uint64_t base = core.total_cycles();
+  std::vector<fault> shifted = faults;
+  for (auto& f : shifted) {
+    f.first_cycle += base;
+    f.last_cycle = f.last_cycle > UINT64_MAX - base ? UINT64_MAX : f.last_cycle + base;
+  }
+  core.set_faults(shifted);
+  struct clear_on_exit {
+    hw::array_core& c;
+    ~clear_on_exit() { c.set_faults({}); }
+  } guard{core};
+  auto r = sw::run_inference(*setup.net, sys.host, *setup.images, setup.first, setup.count, setup.batch);
+  return r.logits;
+}
+
+std::vector<pair_result> evaluate_on_system(sw::accelerated_system& sys, const golden_reference& golden, const fault& f) {
+  try {
+    return classify_run(golden, run_on_system(sys, golden.setup(), {f}));
+  } catch (const sw::hang_error&) {
+    return failed_run(golden, outcome::hang);
+  } catch (const std::exception&) {
+    return failed_run(golden, outcome::crash);
+  }
+}
+
+std::vector<pair_result> classify_run(const golden_reference& golden, const std::vector<std::vector<std::int64_t>>& faulty) {
+  std::vector<pair_result> out;
+  const double scale = golden.logits_scale();
+  for (std::size_t i = 0; i < faulty.size(); ++i) {
+    out.push_back(classify(static_cast<std::uint32_t>(golden.setup().first + i), golden.probabilities()[i],
+                           sw::softmax(faulty[i], scale)));
+  }
+  return out;
+}
+
+std::vector<pair_result> failed_run(const golden_reference& golden, outcome why) {
+  std::vector<pair_result> out;
+  const auto labels = golden.labels();
+  for (std::size_t i = 0; i < golden.logits().size(); ++i) {
+    pair_result r;
+    r.image = static_cast<std::uint32_t>(golden.setup().first + i);
+    r.result = why;
+    r.golden_label = labels[i];
+    r.faulty_label = -1;
+    r.ratio = std::nan("");
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace axsa::faults

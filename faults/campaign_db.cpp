@@ -1,0 +1,735 @@
+#include "faults/campaign_db.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <sys/stat.h>
+
+namespace axsa::faults {
+
+namespace {
+
+// Marks a file as ours; bump it when the schema changes incompatibly.
+constexpr const char* format_key = "format";
+constexpr const char* format_value = "axsa-campaign-1";
+
+constexpr const char* schema_sql = R"sql(
+CREATE TABLE config(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE golden(image INTEGER PRIMARY KEY, label INTEGER NOT NULL, probabilities TEXT NOT NULL);
+CREATE TABLE faults(id INTEGER PRIMARY KEY, site TEXT NOT NULL, kind TEXT NOT NULL, row INTEGER NOT NULL,
+                    col INTEGER NOT NULL, bit INTEGER NOT NULL, first_cycle INTEGER NOT NULL, last_cycle INTEGER);
+CREATE TABLE results(fault_id INTEGER NOT NULL REFERENCES faults(id), image INTEGER NOT NULL,
+                     outcome INTEGER NOT NULL CHECK (outcome BETWEEN 0 AND 4), golden_label INTEGER NOT NULL,
+                     faulty_label INTEGER NOT NULL, ratio REAL, PRIMARY KEY (fault_id, image)) WITHOUT ROWID;
+)sql";
+
+constexpr std::uint64_t no_end = std::numeric_limits<std::uint64_t>::max();
+
+[[noreturn]] void fail_runtime(const std::string& path, sqlite3* db, const std::string& what) {
+  throw std::runtime_error(path + ": " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+// A prepared statement; every failure names the file and carries SQLite's message.
+class statement {
+ public:
+  statement(sqlite3* db, const std::string& path, const char* sql) : m_db(db), m_path(path) {
+    if (sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr) != SQLITE_OK) fail_runtime(path, db, "cannot prepare query");
+  }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement() { sqlite3_finalize(m_stmt); }
+
+  statement& bind(int index, std::int64_t v) { return check(sqlite3_bind_int64(m_stmt, index, v)); }
+  statement& bind(int index, double v) {
+    return check(std::isnan(v) ? sqlite3_bind_null(m_stmt, index) : sqlite3_bind_double(m_stmt, index, v));
+  }
+  statement& bind(int index, const std::string& v) {
+    return check(sqlite3_bind_text(m_stmt, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  statement& bind_null(int index) { return check(sqlite3_bind_null(m_stmt, index)); }
+
+  // True while there is a row to read.
+  bool step(const char* what) {
+    const int rc = sqlite3_step(m_stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail_runtime(m_path, m_db, what);
+  }
+  void run(const char* what) {
+    step(what);
+    reset();
+  }
+  void reset() {
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+  }
+
+  bool is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+  std::int64_t int64(int col) const { return sqlite3_column_int64(m_stmt, col); }
+  double real(int col) const { return is_null(col) ? std::nan("") : sqlite3_column_double(m_stmt, col); }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(m_stmt, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col)))
+             : std::string();
+  }
+
+ private:
+  statement& check(int rc) {
+    if (rc != SQLITE_OK) fail_runtime(m_path, m_db, "cannot bind a query parameter");
+    return *this;
+  }
+  sqlite3* m_db;
+  const std::string& m_path;
+  sqlite3_stmt* m_stmt = nullptr;
+};
+
+void exec(sqlite3* db, const std::string& path, const char* sql, const char* what) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    const std::string text = msg ? msg : sqlite3_errmsg(db);
+    sqlite3_free(msg);
+    throw std::runtime_error(path + ": " + what + ": " + text);
+  }
+}
+
+// BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails half-way for a
+// lock; anything that leaves the scope without commit() is rolled back.
+class transaction {
+ public:
+  transaction(sqlite3* db, const std::string& path) : m_db(db), m_path(path) {
+    exec(db, path, "BEGIN IMMEDIATE", "cannot begin a transaction");
+  }
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+  ~transaction() {
+    if (!m_done) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    exec(m_db, m_path, "COMMIT", "cannot commit");
+    m_done = true;
+  }
+
+ private:
+  sqlite3* m_db;
+  const std::string& m_path;
+  bool m_done = false;
+};
+
+bool file_exists(const std::string& path, bool* empty = nullptr) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return false;
+  if (empty) *empty = st.st_size == 0;
+  return true;
+}
+
+// A database file without its WAL belongs to nobody: a stale -wal next to a new file could
+// otherwise be replayed into it.
+void remove_database_files(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string p = path + suffix;
+    if (std::remove(p.c_str()) != 0 && errno != ENOENT) {
+      throw config_error("cannot remove " + p + " to overwrite it");
+    }
+  }
+}
+
+sqlite3* open_connection(const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    throw config_error("cannot open " + path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  // A report may read while a campaign commits; wait for the lock rather than fail.
+  sqlite3_busy_timeout(db, 10000);
+  return db;
+}
+
+// False for a file SQLite created but nothing was committed to yet; config_error for a file that
+// is not an SQLite database at all.
+bool has_tables(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master", -1, &raw, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(raw);
+  const bool any = rc == SQLITE_ROW && sqlite3_column_int64(raw, 0) > 0;
+  const std::string msg = sqlite3_errmsg(db);
+  sqlite3_finalize(raw);
+  if (rc != SQLITE_ROW) throw config_error(path + " is not an axsa campaign database (" + msg + ")");
+  return any;
+}
+
+std::string format_double(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::int64_t to_sql(std::uint64_t v, const char* what) {
+  if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    throw std::invalid_argument(std::string(what) + " " + std::to_string(v) + " does not fit an SQLite integer");
+  }
+  return static_cast<std::int64_t>(v);
+}
+
+double clip01(double v) { return std::min(1.0, std::max(0.0, v)); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// outcome, campaign_config
+
+const char* to_string(outcome o) {
+  switch (o) {
+    case outcome::masked: return "masked";
+    case outcome::tolerable: return "tolerable";
+    case outcome::critical: return "critical";
+    case outcome::crash: return "crash";
+    case outcome::hang: return "hang";
+  }
+  return "?";
+}
+
+bool campaign_config::operator==(const campaign_config& o) const {
+  return model_path == o.model_path && model_sha256 == o.model_sha256 && data_dir == o.data_dir && bits == o.bits &&
+         acc_bits == o.acc_bits && rows == o.rows && cols == o.cols && mult == o.mult && mult_eval == o.mult_eval &&
+         engine == o.engine && site == o.site && fault_types == o.fault_types && first_image == o.first_image &&
+         images == o.images && batch == o.batch && confidence == o.confidence && margin == o.margin && p == o.p &&
+         exhaustive == o.exhaustive && seed == o.seed && population == o.population && sample_size == o.sample_size &&
+         golden_cycles == o.golden_cycles && version == o.version;
+}
+
+std::vector<std::pair<std::string, std::string>> campaign_config::to_key_values() const {
+  using std::to_string;
+  return {{"model_path", model_path},
+          {"model_sha256", model_sha256},
+          {"data_dir", data_dir},
+          {"bits", to_string(bits)},
+          {"acc_bits", to_string(acc_bits)},
+          {"rows", to_string(rows)},
+          {"cols", to_string(cols)},
+          {"mult", mult},
+          {"mult_eval", mult_eval},
+          {"engine", engine},
+          {"site", site},
+          {"fault_types", fault_types},
+          {"first_image", to_string(first_image)},
+          {"images", to_string(images)},
+          {"batch", to_string(batch)},
+          {"confidence", format_double(confidence)},
+          {"margin", format_double(margin)},
+          {"p", format_double(p)},
+          {"exhaustive", exhaustive ? "true" : "false"},
+          {"seed", to_string(seed)},
+          {"population", to_string(population)},
+          {"sample_size", to_string(sample_size)},
+          {"golden_cycles", to_string(golden_cycles)},
+          {"version", version}};
+}
+
+campaign_config campaign_config::from_key_values(const std::vector<std::pair<std::string, std::string>>& kv) {
+  const std::map<std::string, std::string> m(kv.begin(), kv.end());
+  auto get = [&](const char* key) -> const std::string& {
+    const auto it = m.find(key);
+    if (it == m.end()) throw config_error(std::string("campaign config lacks the key '") + key + "'");
+    return it->second;
+  };
+  auto bad = [&](const char* key, const char* expected) {
+    return config_error(std::string("campaign config: ") + key + " = '" + get(key) + "' is not " + expected);
+  };
+  auto uint = [&](const char* key) -> std::uint64_t {
+    const std::string& v = get(key);
+    if (v.empty() || v.size() > 20 || v.find_first_not_of("0123456789") != std::string::npos) {
+      throw bad(key, "a non-negative integer");
+    }
+    errno = 0;
+    const auto r = std::strtoull(v.c_str(), nullptr, 10);
+    if (errno == ERANGE) throw bad(key, "a 64-bit integer");
+    return r;
+  };
+  auto small = [&](const char* key) -> unsigned {
+    const auto v = uint(key);
+    if (v > std::numeric_limits<unsigned>::max()) throw bad(key, "a small integer");
+    return static_cast<unsigned>(v);
+  };
+  auto real = [&](const char* key) -> double {
+    const std::string& v = get(key);
+    char* end = nullptr;
+    const double r = std::strtod(v.c_str(), &end);
+    if (v.empty() || end != v.c_str() + v.size()) throw bad(key, "a number");
+    return r;
+  };
+  campaign_config c;
+  c.model_path = get("model_path");
+  c.model_sha256 = get("model_sha256");
+  c.data_dir = get("data_dir");
+  c.bits = small("bits");
+  c.acc_bits = small("acc_bits");
+  c.rows = small("rows");
+  c.cols = small("cols");
+  c.mult = get("mult");
+  c.mult_eval = get("mult_eval");
+  c.engine = get("engine");
+  c.site = get("site");
+  c.fault_types = get("fault_types");
+  c.first_image = uint("first_image");
+  c.images = uint("images");
+  c.batch = uint("batch");
+  c.confidence = real("confidence");
+  c.margin = real("margin");
+  c.p = real("p");
+  const std::string& ex = get("exhaustive");
+  if (ex != "true" && ex != "false") throw bad("exhaustive", "true or false");
+  c.exhaustive = ex == "true";
+  c.seed = uint("seed");
+  c.population = uint("population");
+  c.sample_size = uint("sample_size");
+  c.golden_cycles = uint("golden_cycles");
+  c.version = get("version");
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// statistics
+
+namespace stats {
+
+double normal_quantile(double probability) {
+  if (!(probability > 0 && probability < 1)) {
+    throw std::invalid_argument("normal_quantile: probability " + format_double(probability) + " outside (0, 1)");
+  }
+  // Bisection on the CDF 0.5 erfc(-x / sqrt 2): slow but exact to the last bits, and called
+  // once per report.
+  double lo = -40, hi = 40;
+  for (int i = 0; i < 200 && hi - lo > 1e-15; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (0.5 * std::erfc(-mid / std::sqrt(2.0)) < probability ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+double t_for_confidence(double confidence) {
+  if (!(confidence > 0 && confidence < 1)) {
+    throw config_error("confidence must lie strictly between 0 and 1 (got " + format_double(confidence) + ")");
+  }
+  return normal_quantile((1 + confidence) / 2);
+}
+
+double margin_of_error(std::uint64_t population, std::uint64_t n, double t, double p) {
+  if (n == 0) return std::nan("");
+  if (n >= population) return 0;
+  const double big_n = static_cast<double>(population), small_n = static_cast<double>(n);
+  return t * std::sqrt(p * (1 - p) / small_n * (big_n - small_n) / (big_n - 1));
+}
+
+}  // namespace stats
+
+// ---------------------------------------------------------------------------------------------
+// campaign_db: opening
+
+campaign_db::campaign_db(sqlite3* db, std::string path) : m_db(db), m_path(std::move(path)) {}
+
+campaign_db::campaign_db(campaign_db&& other) noexcept : m_db(other.m_db), m_path(std::move(other.m_path)) {
+  other.m_db = nullptr;
+}
+
+campaign_db& campaign_db::operator=(campaign_db&& other) noexcept {
+  if (this != &other) {
+    close();
+    m_db = other.m_db;
+    m_path = std::move(other.m_path);
+    other.m_db = nullptr;
+  }
+  return *this;
+}
+
+campaign_db::~campaign_db() { close(); }
+
+void campaign_db::close() noexcept {
+  if (m_db == nullptr) return;
+  // The last connection to close folds the WAL into the database file and deletes it; when a
+  // report still has the file open that does not happen, so a writer copies what it can into the
+  // main file now (without waiting for readers), and the .db file alone holds the results.
+  if (sqlite3_db_readonly(m_db, "main") == 0) {
+    sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  sqlite3_close_v2(m_db);
+  m_db = nullptr;
+}
+
+namespace {
+
+// The stored config as (key, value), without the format marker; config_error unless the file
+// is a campaign database of our format.
+std::vector<std::pair<std::string, std::string>> read_config(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT key, value FROM config ORDER BY rowid", -1, &raw, nullptr) != SQLITE_OK) {
+    const std::string msg = sqlite3_errmsg(db);
+    sqlite3_finalize(raw);
+    throw config_error(path + " is not an axsa campaign database (" + msg + ")");
+  }
+  std::vector<std::pair<std::string, std::string>> kv;
+  std::string format;
+  int rc;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    auto col = [&](int i) {
+      const auto* p = sqlite3_column_text(raw, i);
+      return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+    };
+    if (col(0) == format_key) {
+      format = col(1);
+    } else {
+      kv.emplace_back(col(0), col(1));
+    }
+  }
+  const std::string msg = sqlite3_errmsg(db);
+  sqlite3_finalize(raw);
+  if (rc != SQLITE_DONE) throw config_error("cannot read the campaign config of " + path + ": " + msg);
+  if (format.empty()) throw config_error(path + " is not an axsa campaign database (no format entry in its config table)");
+  if (format != format_value) {
+    throw config_error(path + " is a campaign database of format '" + format + "'; this axsa reads '" + format_value + "'");
+  }
+  return kv;
+}
+
+void set_pragmas(sqlite3* db, const std::string& path) {
+  // WAL: a commit appends to the log and needs no fsync with synchronous=NORMAL, yet stays
+  // atomic (a power cut can lose the last commits, never half of one).
+  statement mode(db, path, "PRAGMA journal_mode=WAL");
+  if (!mode.step("cannot switch to WAL") || mode.text(0) != "wal") {
+    throw std::runtime_error(path + ": cannot switch the journal to WAL mode");
+  }
+  exec(db, path, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "cannot set the pragmas");
+}
+
+}  // namespace
+
+campaign_db campaign_db::open_writable(const std::string& path) {
+  campaign_db db(open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE), path);
+  set_pragmas(db.m_db, path);
+  return db;
+}
+
+void campaign_db::initialise(const campaign_config& cfg) {
+  transaction tx(m_db, m_path);
+  exec(m_db, m_path, schema_sql, "cannot create the tables");
+  statement put(m_db, m_path, "INSERT INTO config(key, value) VALUES (?, ?)");
+  put.bind(1, std::string(format_key)).bind(2, std::string(format_value)).run("cannot store the config");
+  for (const auto& [k, v] : cfg.to_key_values()) put.bind(1, k).bind(2, v).run("cannot store the config");
+  tx.commit();
+}
+
+campaign_db campaign_db::create(const std::string& path, const campaign_config& cfg, bool overwrite) {
+  bool empty = false;
+  if (file_exists(path, &empty) && !empty) {
+    if (!overwrite) throw config_error(path + " already exists; refusing to overwrite it");
+    try {
+      (void)open_read_only(path);
+    } catch (const config_error&) {
+      throw config_error("refusing to overwrite " + path + ", which is not an axsa campaign database");
+    }
+  }
+  remove_database_files(path);
+  campaign_db db = open_writable(path);
+  db.initialise(cfg);
+  return db;
+}
+
+campaign_db campaign_db::resume(const std::string& path, const campaign_config& cfg) {
+  bool empty = false;
+  if (!file_exists(path, &empty) || empty) return create(path, cfg, false);
+  campaign_db db(open_connection(path, SQLITE_OPEN_READWRITE), path);
+  if (!has_tables(db.m_db, path)) {  // created, then killed before its first commit
+    set_pragmas(db.m_db, path);
+    db.initialise(cfg);
+    return db;
+  }
+  const auto stored = read_config(db.m_db, path);
+  const std::map<std::string, std::string> by_key(stored.begin(), stored.end());
+  for (const auto& [key, value] : cfg.to_key_values()) {
+    const auto it = by_key.find(key);
+    const std::string old = it == by_key.end() ? "(missing)" : it->second;
+    if (old != value) {
+      throw config_error("cannot resume " + path + ": its campaign has " + key + " = '" + old + "', this run " + key +
+                         " = '" + value + "'");
+    }
+  }
+  set_pragmas(db.m_db, path);
+  return db;
+}
+
+campaign_db campaign_db::open_read_only(const std::string& path) {
+  if (!file_exists(path)) throw config_error("cannot open " + path + ": no such file");
+  campaign_db db(open_connection(path, SQLITE_OPEN_READONLY), path);
+  (void)read_config(db.m_db, path);
+  return db;
+}
+
+campaign_config campaign_db::config() const { return campaign_config::from_key_values(read_config(m_db, m_path)); }
+
+// ---------------------------------------------------------------------------------------------
+// golden run
+
+void campaign_db::store_golden(const std::vector<int>& labels, const std::vector<std::vector<double>>& probabilities) {
+  if (labels.size() != probabilities.size()) {
+    throw std::invalid_argument("store_golden: " + std::to_string(labels.size()) + " labels but " +
+                                std::to_string(probabilities.size()) + " probability vectors");
+  }
+  const std::int64_t first = to_sql(config().first_image, "first image");
+  transaction tx(m_db, m_path);
+  exec(m_db, m_path, "DELETE FROM golden", "cannot replace the golden run");
+  statement put(m_db, m_path, "INSERT INTO golden(image, label, probabilities) VALUES (?, ?, ?)");
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    std::string text;
+    for (double v : probabilities[i]) text += (text.empty() ? "" : ",") + format_double(v);
+    put.bind(1, first + static_cast<std::int64_t>(i)).bind(2, std::int64_t{labels[i]}).bind(3, text);
+    put.run("cannot store the golden run");
+  }
+  tx.commit();
+}
+
+bool campaign_db::has_golden() const {
+  statement s(m_db, m_path, "SELECT EXISTS (SELECT 1 FROM golden)");
+  s.step("cannot read the golden run");
+  return s.int64(0) != 0;
+}
+
+std::vector<int> campaign_db::golden_labels() const {
+  statement s(m_db, m_path, "SELECT label FROM golden ORDER BY image");
+  std::vector<int> out;
+  while (s.step("cannot read the golden run")) out.push_back(static_cast<int>(s.int64(0)));
+  return out;
+}
+
+std::vector<std::vector<double>> campaign_db::golden_probabilities() const {
+  statement s(m_db, m_path, "SELECT probabilities FROM golden ORDER BY image");
+  std::vector<std::vector<double>> out;
+  while (s.step("cannot read the golden run")) {
+    const std::string text = s.text(0);
+    std::vector<double> row;
+    const char* p = text.c_str();
+    while (*p != '\0') {
+      char* end = nullptr;
+      row.push_back(std::strtod(p, &end));
+      if (end == p) throw std::runtime_error(m_path + ": malformed golden probabilities '" + text + "'");
+      p = *end == ',' ? end + 1 : end;
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// faults
+
+void campaign_db::store_faults(const std::vector<fault>& list) {
+  if (fault_count() != 0) {
+    if (faults() == list) return;
+    throw config_error(m_path + " already holds a different fault list (" + std::to_string(fault_count()) + " faults)");
+  }
+  transaction tx(m_db, m_path);
+  statement put(m_db, m_path,
+                "INSERT INTO faults(id, site, kind, row, col, bit, first_cycle, last_cycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const fault& f = list[i];
+    put.bind(1, static_cast<std::int64_t>(i)).bind(2, std::string(to_string(f.site)));
+    put.bind(3, std::string(to_string(f.kind))).bind(4, std::int64_t{f.row}).bind(5, std::int64_t{f.col});
+    put.bind(6, std::int64_t{f.bit}).bind(7, to_sql(f.first_cycle, "fault window start"));
+    if (f.last_cycle == no_end) {
+      put.bind_null(8);
+    } else {
+      put.bind(8, to_sql(f.last_cycle, "fault window end"));
+    }
+    put.run("cannot store the fault list");
+  }
+  tx.commit();
+}
+
+std::vector<fault> campaign_db::faults() const {
+  statement s(m_db, m_path, "SELECT site, kind, row, col, bit, first_cycle, last_cycle FROM faults ORDER BY id");
+  std::vector<fault> out;
+  while (s.step("cannot read the fault list")) {
+    fault f;
+    try {
+      f.site = parse_site(s.text(0));
+      f.kind = parse_kind(s.text(1));
+    } catch (const config_error& e) {
+      throw config_error(m_path + ": fault " + std::to_string(out.size()) + ": " + e.what());
+    }
+    f.row = static_cast<unsigned>(s.int64(2));
+    f.col = static_cast<unsigned>(s.int64(3));
+    f.bit = static_cast<unsigned>(s.int64(4));
+    f.first_cycle = static_cast<std::uint64_t>(s.int64(5));
+    f.last_cycle = s.is_null(6) ? no_end : static_cast<std::uint64_t>(s.int64(6));
+    out.push_back(f);
+  }
+  return out;
+}
+
+std::uint64_t campaign_db::fault_count() const {
+  statement s(m_db, m_path, "SELECT COUNT(*) FROM faults");
+  s.step("cannot count the faults");
+  return static_cast<std::uint64_t>(s.int64(0));
+}
+
+std::vector<std::uint64_t> campaign_db::pending_faults() const {
+  statement s(m_db, m_path,
+              "SELECT id FROM faults f WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.fault_id = f.id) ORDER BY id");
+  std::vector<std::uint64_t> out;
+  while (s.step("cannot list the pending faults")) out.push_back(static_cast<std::uint64_t>(s.int64(0)));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// results
+
+void campaign_db::store_results(std::uint64_t fault_id, const std::vector<pair_result>& results) {
+  store_results_batch({{fault_id, results}});
+}
+
+void campaign_db::store_results_batch(const std::vector<std::pair<std::uint64_t, std::vector<pair_result>>>& batch) {
+  // Check everything before writing, so a bad entry never costs a rollback of good ones.
+  const std::uint64_t known = fault_count();
+  for (const auto& [id, results] : batch) {
+    if (id >= known) {
+      throw std::invalid_argument(m_path + ": results for fault " + std::to_string(id) + ", but the list holds " +
+                                  std::to_string(known) + " faults");
+    }
+    if (results.empty()) throw std::invalid_argument(m_path + ": no results given for fault " + std::to_string(id));
+  }
+  transaction tx(m_db, m_path);
+  statement put(m_db, m_path,
+                "INSERT INTO results(fault_id, image, outcome, golden_label, faulty_label, ratio) VALUES (?, ?, ?, ?, ?, ?)");
+  for (const auto& [id, results] : batch) {
+    for (const auto& r : results) {
+      put.bind(1, static_cast<std::int64_t>(id)).bind(2, std::int64_t{r.image});
+      put.bind(3, std::int64_t{static_cast<int>(r.result)}).bind(4, std::int64_t{r.golden_label});
+      put.bind(5, std::int64_t{r.faulty_label}).bind(6, r.ratio);
+      put.run("cannot store the results of a fault");
+    }
+  }
+  tx.commit();
+}
+
+std::vector<pair_result> campaign_db::results(std::uint64_t fault_id) const {
+  statement s(m_db, m_path,
+              "SELECT image, outcome, golden_label, faulty_label, ratio FROM results WHERE fault_id = ? ORDER BY image");
+  s.bind(1, to_sql(fault_id, "fault id"));
+  std::vector<pair_result> out;
+  while (s.step("cannot read results")) {
+    pair_result r;
+    r.image = static_cast<std::uint32_t>(s.int64(0));
+    r.result = static_cast<outcome>(s.int64(1));
+    r.golden_label = static_cast<int>(s.int64(2));
+    r.faulty_label = static_cast<int>(s.int64(3));
+    r.ratio = s.real(4);
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::uint64_t campaign_db::completed_faults() const {
+  statement s(m_db, m_path, "SELECT COUNT(DISTINCT fault_id) FROM results");
+  s.step("cannot count the completed faults");
+  return static_cast<std::uint64_t>(s.int64(0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// summary
+
+campaign_db::summary campaign_db::summarize() const {
+  summary out;
+  out.config = config();
+  const campaign_config& cfg = out.config;
+  const std::vector<fault> list = faults();
+  out.faults_stored = list.size();
+
+  // Outcome counts per fault, from one grouped scan of the results.
+  std::vector<std::array<std::uint64_t, outcome_count>> per_fault(list.size());
+  {
+    statement s(m_db, m_path, "SELECT fault_id, outcome, COUNT(*) FROM results GROUP BY fault_id, outcome");
+    while (s.step("cannot read the results")) {
+      const auto id = static_cast<std::uint64_t>(s.int64(0));
+      const auto o = static_cast<std::size_t>(s.int64(1));
+      if (id >= list.size() || o >= outcome_count) throw std::runtime_error(m_path + ": results of an unknown fault or outcome");
+      per_fault[id][o] += static_cast<std::uint64_t>(s.int64(2));
+    }
+  }
+
+  out.per_pe.assign(std::size_t{cfg.rows} * cfg.cols, {});
+  out.per_bit.assign(cfg.bits, {});
+  std::vector<std::uint64_t> sizes;  // images per completed fault (the cluster sizes)
+  std::vector<const std::array<std::uint64_t, outcome_count>*> done;
+  for (std::size_t id = 0; id < list.size(); ++id) {
+    const auto& counts = per_fault[id];
+    std::uint64_t m = 0;
+    for (auto c : counts) m += c;
+    if (m == 0) continue;
+    sizes.push_back(m);
+    done.push_back(&counts);
+    out.pairs += m;
+    const fault& f = list[id];
+    std::vector<group_counts*> groups{&out.per_kind[static_cast<std::size_t>(f.kind)]};
+    if (f.row < cfg.rows && f.col < cfg.cols) groups.push_back(&out.per_pe[std::size_t{f.row} * cfg.cols + f.col]);
+    if (f.bit < cfg.bits) groups.push_back(&out.per_bit[f.bit]);
+    for (group_counts* g : groups) {
+      ++g->faults;
+      g->pairs += m;
+      for (std::size_t o = 0; o < outcome_count; ++o) g->by_outcome[o] += counts[o];
+    }
+    for (std::size_t o = 0; o < outcome_count; ++o) out.classes[o].faults += counts[o] > 0;
+  }
+  out.faults_done = done.size();
+  out.complete = out.faults_stored > 0 && out.faults_done == out.faults_stored && out.faults_stored >= cfg.sample_size;
+
+  const std::uint64_t big_n = cfg.population;
+  const std::uint64_t n = out.faults_done;
+  out.fault_space_share = big_n > 0 ? static_cast<double>(n) / static_cast<double>(big_n) : std::nan("");
+  out.t = stats::t_for_confidence(cfg.confidence);
+  out.margin = stats::margin_of_error(big_n, n, out.t);
+  out.planned_margin = stats::margin_of_error(big_n, cfg.sample_size ? cfg.sample_size : out.faults_stored, out.t);
+
+  // Cluster sampling: fault i contributes c_i pairs of the class out of m_i images. The share is
+  // the ratio R = sum c / sum m; its variance comes from the spread of c_i - R m_i over faults,
+  // which for equal m_i is the sample variance of the per-fault shares c_i / m_i.
+  const double fpc = big_n == 0 ? 1.0
+                     : n >= big_n ? 0.0
+                                  : std::sqrt(static_cast<double>(big_n - n) / static_cast<double>(big_n - 1));
+  const double mean_size = n ? static_cast<double>(out.pairs) / static_cast<double>(n) : 0;
+  for (std::size_t o = 0; o < outcome_count; ++o) {
+    class_share& cs = out.classes[o];
+    for (const auto* counts : done) cs.pairs += (*counts)[o];
+    if (out.pairs == 0) {
+      cs.fraction = cs.std_error = cs.ci.low = cs.ci.high = std::nan("");
+      continue;
+    }
+    const double r = static_cast<double>(cs.pairs) / static_cast<double>(out.pairs);
+    cs.fraction = r;
+    if (fpc == 0) {
+      cs.std_error = 0;
+    } else if (n < 2) {
+      cs.std_error = std::nan("");
+    } else {
+      double ss = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double d = static_cast<double>((*done[i])[o]) - r * static_cast<double>(sizes[i]);
+        ss += d * d;
+      }
+      const double sd = std::sqrt(ss / static_cast<double>(n - 1)) / mean_size;
+      cs.std_error = sd / std::sqrt(static_cast<double>(n)) * fpc;
+    }
+    cs.ci.low = std::isnan(cs.std_error) ? std::nan("") : clip01(r - out.t * cs.std_error);
+    cs.ci.high = std::isnan(cs.std_error) ? std::nan("") : clip01(r + out.t * cs.std_error);
+  }
+  return out;
+}
+
+}  // namespace axsa::faults

@@ -1,0 +1,44 @@
+// Fault spaces and statistical fault sampling (docs/campaigns.md).
+//  - stuck-at: the survey's space, 2 polarities x W bits x R*C PEs, each fault active for the whole
+//    run (every cycle of every image);
+//  - bit-flip: W bits x R*C PEs x T cycles, a single-cycle transient at one of the T array cycles of
+//    the golden run;
+//  - all: the union of the two.
+// Faults are numbered 0..N-1 in a fixed order, so a sample is a set of indices. Sample sizes follow
+// Leveugle et al. (DATE 2009): n = N / (1 + e^2 (N - 1) / (t^2 p (1 - p))).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "faults/fault.h"
+
+namespace axsa::faults {
+
+enum class fault_set { stuck_at, bit_flip, all };
+fault_set parse_fault_set(const std::string& text);  // "stuck-at" | "bit-flip" | "all"
+const char* to_string(fault_set s);
+
+class fault_space {
+ public:
+  // rows x cols PEs, W-bit weights, T array cycles in the golden run, faults on `site`.
+  fault_space(fault_site site, fault_set set, unsigned rows, unsigned cols, unsigned bits, std::uint64_t run_cycles);
+  std::uint64_t size() const { return m_stuck + m_flip; }
+  fault at(std::uint64_t index) const;
+
+ private:
+  fault_site m_site;
+  unsigned m_rows, m_cols, m_bits;
+  std::uint64_t m_cycles;
+  std::uint64_t m_stuck = 0, m_flip = 0;
+};
+
+// Leveugle's sample size n = N / (1 + e^2 (N - 1) / (t^2 p (1 - p))), t the two-sided normal cut-off of
+// the confidence (2.5758 for 0.99), rounded up and at most N.
+std::uint64_t leveugle_sample_size(std::uint64_t population, double margin, double confidence, double p);
+
+// n distinct indices in [0, population), uniformly, ascending; the same for the same seed.
+std::vector<std::uint64_t> sample_indices(std::uint64_t population, std::uint64_t n, std::uint64_t seed);
+
+}  // namespace axsa::faults

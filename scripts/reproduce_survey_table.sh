@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# The survey's fault-injection experiment in one command: stuck-at campaigns on the weight links of
+# a 28x28 array for LeNet-5 at INT16 (exact, the precise baseline), INT8 exact, and INT8 data on
+# several approximate 12-bit multipliers, then one table of Masked/Tolerable/Critical/Crash/Hang
+# shares with confidence intervals, the achieved margin and each configuration's accuracy.
+# Campaigns run with --resume: rerunning after an interruption continues where it stopped.
+# See docs/campaigns.md for the statistics.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+python=/usr/bin/python3
+
+usage() {
+  cat <<EOF
+Usage: scripts/reproduce_survey_table.sh [options]
+
+Runs 'axsa campaign' (resumable) for INT16 exact, INT8 exact and INT8 on approximate multipliers,
+'axsa report --csv' on each, and prints the survey's table (also written as CSV and Markdown).
+
+Options:
+  --out DIR          results folder: DIR/<config>.db, .csv, .txt and survey_table.{csv,md}
+                     (default: ./survey)
+  --images N         test images per fault (default: 100; --quick: 20)
+  --margin E         margin of error of the fault sample (default: 0.01; --quick: 0.05)
+  --confidence C     confidence level (default: 0.99)
+  --quick            a small run: 20 images, margin 0.05 (explicit options still win)
+  --mults A,B,...    approximate multipliers for the INT8 rows (default: mul12s_2PT, mul12s_2QH,
+                     mul12s_2R5, mul12s_34P, mul12s_2TE when 'axsa multipliers' knows them all,
+                     else trunc12_k6, drum12_k6, mitchell12, kulkarni12)
+  --rows R, --cols C array size (default: 28 x 28)
+  --site S           weight-link or weight-mult (default: weight-link)
+  --faults F         stuck-at, bit-flip or all (default: stuck-at)
+  --seed S           fault-sampling seed (default: 1)
+  --jobs J           threads per campaign (default: all cores)
+  --model FILE       ONNX model (default: models/lenet5.onnx)
+  --data DIR         MNIST folder (default: data/mnist)
+  --axsa PATH        the axsa executable (default: \$AXSA or build/testbench/axsa)
+  --no-accuracy      skip the accuracy column ('axsa infer' over the whole test set)
+  -h, --help         this help
+EOF
+}
+
+die() {
+  echo "reproduce_survey_table.sh: error: $*" >&2
+  exit 2
+}
+
+out=$PWD/survey
+images="" margin="" confidence=0.99 quick=0 mults="" rows=28 cols=28 site=weight-link faults=stuck-at seed=1
+jobs=$(nproc) model=$root/models/lenet5.onnx data=$root/data/mnist axsa=${AXSA:-$root/build/testbench/axsa}
+accuracy=1
+while [[ $# -gt 0 ]]; do
+  opt=$1
+  case $opt in
+    -h | --help) usage; exit 0 ;;
+    --quick) quick=1; shift; continue ;;
+    --no-accuracy) accuracy=0; shift; continue ;;
+    --out | --images | --margin | --confidence | --mults | --rows | --cols | --site | --faults | --seed | --jobs | \
+      --model | --data | --axsa)
+      [[ $# -ge 2 && -n $2 ]] || die "$opt needs a value"
+      ;;
+    *) die "unknown option '$opt' (see --help)" ;;
+  esac
+  val=$2
+  case $opt in
+    --out) out=$val ;;
+    --images) images=$val ;;
+    --margin) margin=$val ;;
+    --confidence) confidence=$val ;;
+    --mults) mults=$val ;;
+    --rows) rows=$val ;;
+    --cols) cols=$val ;;
+    --site) site=$val ;;
+    --faults) faults=$val ;;
+    --seed) seed=$val ;;
+    --jobs) jobs=$val ;;
+    --model) model=$val ;;
+    --data) data=$val ;;
+    --axsa) axsa=$val ;;
+  esac
+  shift 2
+done
+if [[ $quick == 1 ]]; then
+  images=${images:-20}
+  margin=${margin:-0.05}
+fi
+images=${images:-100}
+margin=${margin:-0.01}
+for pair in "images:$images" "rows:$rows" "cols:$cols" "seed:$seed" "jobs:$jobs"; do
+  [[ ${pair#*:} =~ ^[0-9]+$ ]] || die "--${pair%%:*} expects a non-negative integer (got '${pair#*:}')"
+done
+for pair in "margin:$margin" "confidence:$confidence"; do
+  [[ ${pair#*:} =~ ^0?\.[0-9]+$ ]] || die "--${pair%%:*} expects a number between 0 and 1 (got '${pair#*:}')"
+done
+[[ -x $axsa ]] || die "no axsa executable at $axsa (build with scripts/build.sh, or pass --axsa)"
+
+if [[ -z $mults ]]; then
+  evo=(mul12s_2PT mul12s_2QH mul12s_2R5 mul12s_34P mul12s_2TE)
+  names=()
+  for m in "${evo[@]}"; do names+=(--name "$m"); done
+  # Exit 0 only if every one is registered (an unknown name is an error).
+  if "$axsa" multipliers --csv --no-area "${names[@]}" >/dev/null 2>&1; then
+    mults=$(IFS=,; echo "${evo[*]}")
+  else
+    mults=trunc12_k6,drum12_k6,mitchell12,kulkarni12
+  fi
+fi
+
+configs=("int16_exact 16 exact" "int8_exact 8 exact")
+IFS=, read -r -a approx <<<"$mults"
+for m in "${approx[@]}"; do
+  [[ $m =~ ^[A-Za-z0-9_.-]+$ ]] || die "--mults: '$m' is not a multiplier name"
+  configs+=("int8_$m 8 $m")
+done
+
+mkdir -p "$out"
+echo "survey: ${#configs[@]} campaigns into $out ($images images, margin $margin at confidence $confidence," \
+  "${rows}x${cols}, $site $faults)" >&2
+names=()
+for c in "${configs[@]}"; do
+  read -r name bits mult <<<"$c"
+  names+=("$name")
+  db=$out/$name.db
+  echo "== $name: INT$bits, multiplier $mult" >&2
+  if ! "$axsa" campaign --model "$model" --data "$data" --images "$images" --bits "$bits" --mult "$mult" \
+    --rows "$rows" --cols "$cols" --site "$site" --faults "$faults" --confidence "$confidence" --margin "$margin" \
+    --seed "$seed" --out "$db" --resume --jobs "$jobs"; then
+    echo "reproduce_survey_table.sh: error: campaign $name stopped; rerun the same command to resume it" >&2
+    exit 1
+  fi
+  "$axsa" report "$db" --csv "$out/$name.csv" >"$out/$name.txt"
+  if [[ $accuracy == 1 ]]; then
+    # Accuracy over the whole test set (the functional twin: seconds), as the survey reports it.
+    "$axsa" infer --json --model "$model" --data "$data" --bits "$bits" --mult "$mult" \
+      --rows "$rows" --cols "$cols" --jobs "$jobs" >"$out/$name.infer.json"
+  else
+    rm -f "$out/$name.infer.json"
+  fi
+done
+
+# One table from the per-campaign CSV rows (all written by 'axsa report' with the same header).
+"$python" - "$out" "${names[@]}" <<'EOF'
+import csv, json, os, sys
+
+out, names = sys.argv[1], sys.argv[2:]
+classes = ["masked", "tolerable", "critical", "crash", "hang"]
+header, rows = None, []
+for name in names:
+    with open(os.path.join(out, name + ".csv"), newline="") as f:
+        records = list(csv.DictReader(f))
+    if len(records) != 1:
+        sys.exit(f"reproduce_survey_table.sh: error: {name}.csv holds {len(records)} rows, expected 1")
+    record = records[0]
+    if header is None:
+        header = list(record.keys())
+    elif list(record.keys()) != header:
+        sys.exit(f"reproduce_survey_table.sh: error: {name}.csv has a different header")
+    accuracy = ""
+    infer = os.path.join(out, name + ".infer.json")
+    if os.path.exists(infer):
+        with open(infer) as f:
+            accuracy = str(json.load(f)["accuracy"])
+    rows.append({"name": name, "accuracy": accuracy, **record})
+
+with open(os.path.join(out, "survey_table.csv"), "w", newline="") as f:
+    writer = csv.DictWriter(f, fieldnames=["name", "accuracy"] + header)
+    writer.writeheader()
+    writer.writerows(rows)
+
+def pct(value, decimals=2):
+    return "-" if value in ("", None) else f"{100 * float(value):.{decimals}f}"
+
+titles = ["Configuration", "Accuracy %", "Faults (share of space)"] + [c.capitalize() + " %" for c in classes] + \
+         ["Margin %", "Status"]
+table = []
+for r in rows:
+    cells = [f"INT{r['bits']} {r['mult']}", pct(r["accuracy"]),
+             f"{r['faults']} / {r['population']} ({pct(r['fault_space_share'], 1)} %)"]
+    for c in classes:
+        cells.append(f"{pct(r[c])} [{pct(r[c + '_low'])}, {pct(r[c + '_high'])}]")
+    cells += [pct(r["margin"]), r["status"]]
+    table.append(cells)
+widths = [max(len(t), *(len(row[i]) for row in table)) for i, t in enumerate(titles)]
+line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+first = rows[0]
+caption = (f"LeNet-5 / MNIST, {first['rows']}x{first['cols']} array, {first['site']} {first['fault_types']} faults, "
+           f"{first['images']} images per fault; shares of (fault, image) pairs with "
+           f"{pct(first['confidence'], 0)} % intervals [low, high]")
+markdown = "\n".join([caption, "", line(titles), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] +
+                     [line(row) for row in table]) + "\n"
+with open(os.path.join(out, "survey_table.md"), "w") as f:
+    f.write(markdown)
+print(markdown, end="")
+print(f"\n(written to {os.path.join(out, 'survey_table.csv')} and survey_table.md)", file=sys.stderr)
+EOF

@@ -1,0 +1,105 @@
+// Campaign pieces without a simulation kernel: outcome classification on constructed cases,
+// including its boundaries; fault spaces and sampling; the model hash.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "faults/campaign.h"
+#include "faults/fault_space.h"
+#include "sw/sha256.h"
+
+namespace axsa::faults {
+namespace {
+
+TEST(classify, each_class_and_its_boundaries) {
+  const std::vector<double> y = {0.6, 0.3, 0.1};
+  // Masked: Y' == Y.
+  EXPECT_EQ(classify(0, y, y).result, outcome::masked);
+  // Logits shifted by one constant give the same softmax, bit for bit: Masked as well.
+  EXPECT_EQ(classify(0, sw::softmax({100, 40, -7}, 0.05), sw::softmax({103, 43, -4}, 0.05)).result, outcome::masked);
+  // Tolerable above 1: same label, a more confident top class.
+  auto r = classify(0, y, {0.7, 0.2, 0.1});
+  EXPECT_EQ(r.result, outcome::tolerable);
+  EXPECT_GT(r.ratio, 1.0);
+  // Ratio exactly 1 with Y' != Y (other classes swapped): Tolerable.
+  r = classify(0, y, {0.6, 0.1, 0.3});
+  EXPECT_EQ(r.ratio, 1.0);
+  EXPECT_EQ(r.result, outcome::tolerable);
+  // Between 0.95 and 1: Tolerable.
+  r = classify(0, y, {0.58, 0.31, 0.11});
+  EXPECT_GT(r.ratio, 0.95);
+  EXPECT_EQ(r.result, outcome::tolerable);
+  // Exactly 0.95: Critical (the bound itself is not tolerable).
+  const std::vector<double> half = {0.5, 0.3, 0.2};
+  r = classify(0, half, {0.475, 0.3, 0.225});
+  ASSERT_EQ(r.ratio, 0.95);
+  EXPECT_EQ(r.result, outcome::critical);
+  // Below 0.95, same label: Critical.
+  EXPECT_EQ(classify(0, half, {0.45, 0.3, 0.25}).result, outcome::critical);
+  // Label changes, even with a higher top probability: Critical.
+  r = classify(7, half, {0.1, 0.8, 0.1});
+  EXPECT_EQ(r.result, outcome::critical);
+  EXPECT_EQ(r.golden_label, 0);
+  EXPECT_EQ(r.faulty_label, 1);
+  EXPECT_EQ(r.image, 7u);
+  // Ties: the lowest index is the label.
+  EXPECT_EQ(classify(0, {0.4, 0.4, 0.2}, {0.4, 0.4, 0.2}).golden_label, 0);
+}
+
+TEST(fault_space, sizes_order_and_sampling) {
+  const fault_space stuck(fault_site::weight_link, fault_set::stuck_at, 28, 28, 8, 1000);
+  EXPECT_EQ(stuck.size(), 2u * 8 * 784);  // the survey's 2 x K x M
+  const fault_space flips(fault_site::weight_mult, fault_set::bit_flip, 4, 3, 8, 500);
+  EXPECT_EQ(flips.size(), 8u * 12 * 500);
+  const fault_space both(fault_site::weight_link, fault_set::all, 4, 3, 8, 500);
+  EXPECT_EQ(both.size(), 2u * 8 * 12 + 8u * 12 * 500);
+  // Every index maps to a distinct, valid fault.
+  hw::array_config cfg;
+  cfg.rows = 4;
+  cfg.cols = 3;
+  std::set<std::string> seen;
+  for (std::uint64_t i = 0; i < both.size(); i += 7) {
+    const fault f = both.at(i);
+    EXPECT_NO_THROW(f.validate(cfg));
+    EXPECT_TRUE(seen.insert(describe(f)).second) << describe(f);
+    if (f.kind == fault_kind::bit_flip) {
+      EXPECT_EQ(f.first_cycle, f.last_cycle);
+      EXPECT_LT(f.first_cycle, 500u);
+    } else {
+      EXPECT_EQ(f.first_cycle, 0u);
+      EXPECT_EQ(f.last_cycle, UINT64_MAX);
+    }
+  }
+  EXPECT_THROW(both.at(both.size()), config_error);
+  // Leveugle: n tends to 16,590 for e = 1 %, 99 %, p = 0.5 as N grows; and never exceeds N.
+  EXPECT_NEAR(static_cast<double>(leveugle_sample_size(1'000'000'000'000ull, 0.01, 0.99, 0.5)), 16587, 5);
+  EXPECT_EQ(leveugle_sample_size(12544, 0.01, 0.99, 0.5), 7143u);
+  EXPECT_EQ(leveugle_sample_size(10, 0.01, 0.99, 0.5), 10u);
+  // Samples: distinct, ascending, reproducible.
+  const auto a = sample_indices(1'000'000, 5000, 3), b = sample_indices(1'000'000, 5000, 3);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(std::set<std::uint64_t>(a.begin(), a.end()).size(), 5000u);
+  EXPECT_TRUE(std::is_sorted(a.begin(), a.end()));
+  EXPECT_NE(a, sample_indices(1'000'000, 5000, 4));
+  EXPECT_EQ(sample_indices(5, 5, 1), (std::vector<std::uint64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(sha256, known_vectors_and_the_committed_model) {
+  EXPECT_EQ(sw::sha256_bytes("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sw::sha256_bytes("abc", 3), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string m56(56, 'a');
+  EXPECT_EQ(sw::sha256_bytes(m56.data(), 56), "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+  std::ifstream in(std::string(AXSA_SOURCE_DIR) + "/models/lenet5.json");
+  std::stringstream s;
+  s << in.rdbuf();
+  std::smatch m;
+  const std::string text = s.str();
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("\"onnx_sha256\": \"([0-9a-f]{64})\"")));
+  EXPECT_EQ(sw::sha256_file(std::string(AXSA_SOURCE_DIR) + "/models/lenet5.onnx"), m[1].str());
+}
+
+}  // namespace
+}  // namespace axsa::faults

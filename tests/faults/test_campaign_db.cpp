@@ -1,0 +1,655 @@
+// Campaign results store (faults/campaign_db.h), `axsa report`, scripts/plot_campaign.py and
+// scripts/reproduce_survey_table.sh, on small databases built here through the API or by the
+// synthetic campaign_fixture (the engine's stand-in). Kernel-free: many tests per process.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "faults/campaign_db.h"
+#include "tests/support/run_command.h"
+
+namespace axsa::faults {
+namespace {
+
+namespace fs = std::filesystem;
+using test::command_result;
+using test::count_lines;
+
+const std::string python = "/usr/bin/python3";
+
+// A fresh folder per test, removed afterwards.
+class campaign_db_test : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string templ = testing::TempDir() + "axsa_campaign_XXXXXX";
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    m_dir = templ + "/";
+  }
+  void TearDown() override { fs::remove_all(m_dir); }
+  std::string file(const std::string& name) const { return m_dir + name; }
+  command_result run(const std::string& cmd) const { return test::run_command(cmd, m_dir); }
+
+  std::string m_dir;
+};
+
+campaign_config small_config() {
+  campaign_config c;
+  c.model_path = "models/lenet5.onnx";
+  c.model_sha256 = "0123abcd";
+  c.data_dir = "data/mnist";
+  c.bits = 2;
+  c.acc_bits = 20;
+  c.rows = 2;
+  c.cols = 2;
+  c.mult = "trunc12_k6";
+  c.mult_eval = "table";
+  c.engine = "shortcut";
+  c.site = "weight-link";
+  c.fault_types = "all";
+  c.first_image = 0;
+  c.images = 5;
+  c.batch = 2;
+  c.confidence = 0.99;
+  c.margin = 0.1;
+  c.p = 0.5;
+  c.exhaustive = false;
+  c.seed = 7;
+  c.population = 10;
+  c.sample_size = 6;
+  c.golden_cycles = 12345;
+  c.version = "axsa 0.1.0";
+  return c;
+}
+
+fault make_fault(unsigned row, unsigned col, unsigned bit, fault_kind kind) {
+  fault f;
+  f.row = row;
+  f.col = col;
+  f.bit = bit;
+  f.kind = kind;
+  return f;
+}
+
+// The hand-worked example of the summary test: 6 faults drawn from N = 10, 4 of them done, each
+// over images 0..4. Outcome letters: M masked, T tolerable, C critical, X crash.
+//   fault 0  PE (0,0) bit 0 stuck-at-0   M M M M M
+//   fault 1  PE (0,1) bit 1 stuck-at-1   M M M C C
+//   fault 2  PE (1,0) bit 1 bit-flip     M M M M T
+//   fault 3  PE (1,1) bit 0 stuck-at-1   X X M C T
+std::vector<fault> example_faults() {
+  auto flip = make_fault(1, 0, 1, fault_kind::bit_flip);
+  flip.first_cycle = flip.last_cycle = 40;
+  return {make_fault(0, 0, 0, fault_kind::stuck_at_0), make_fault(0, 1, 1, fault_kind::stuck_at_1), flip,
+          make_fault(1, 1, 0, fault_kind::stuck_at_1), make_fault(0, 0, 1, fault_kind::stuck_at_0),
+          make_fault(1, 1, 1, fault_kind::stuck_at_1)};
+}
+
+std::vector<pair_result> outcomes(const std::string& letters) {
+  std::vector<pair_result> out;
+  for (std::uint32_t i = 0; i < letters.size(); ++i) {
+    pair_result r;
+    r.image = i;
+    r.golden_label = static_cast<int>(i % 10);
+    switch (letters[i]) {
+      case 'M': r.result = outcome::masked; break;
+      case 'T': r.result = outcome::tolerable; break;
+      case 'C': r.result = outcome::critical; break;
+      case 'X': r.result = outcome::crash; break;
+      default: r.result = outcome::hang; break;
+    }
+    r.faulty_label = r.result == outcome::critical ? (r.golden_label + 1) % 10
+                     : r.result == outcome::crash  ? -1
+                                                   : r.golden_label;
+    r.ratio = r.result == outcome::crash ? std::nan("") : 0.5 + 0.1 * i;
+    out.push_back(r);
+  }
+  return out;
+}
+
+void write_example(const std::string& path) {
+  auto db = campaign_db::create(path, small_config(), false);
+  db.store_golden({0, 1, 2, 3, 4}, std::vector<std::vector<double>>(5, std::vector<double>(10, 0.1)));
+  db.store_faults(example_faults());
+  db.store_results_batch({{0, outcomes("MMMMM")}, {1, outcomes("MMMCC")}});
+  db.store_results(2, outcomes("MMMMT"));
+  db.store_results(3, outcomes("XXMCT"));
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const config_error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("(not a config_error) ") + e.what();
+  }
+  return "(no exception)";
+}
+
+// --- storage --------------------------------------------------------------------------------
+
+TEST_F(campaign_db_test, config_round_trips_every_field) {
+  campaign_config cfg = small_config();
+  cfg.confidence = 0.1 + 0.2;  // not a short decimal: the text form must keep all digits
+  cfg.seed = std::numeric_limits<std::uint64_t>::max();
+  cfg.exhaustive = true;
+  cfg.model_path = "dir with, comma/and 'quote'.onnx";
+  { auto db = campaign_db::create(file("c.db"), cfg, false); }
+  const auto db = campaign_db::open_read_only(file("c.db"));
+  EXPECT_TRUE(db.config() == cfg);
+  campaign_config other = cfg;
+  other.golden_cycles += 1;
+  EXPECT_FALSE(db.config() == other);
+}
+
+TEST_F(campaign_db_test, golden_faults_and_results_round_trip) {
+  auto db = campaign_db::create(file("r.db"), small_config(), false);
+  EXPECT_FALSE(db.has_golden());
+  const std::vector<int> labels{7, 2, 1, 0, 4};
+  std::vector<std::vector<double>> probs;
+  for (int i = 0; i < 5; ++i) probs.push_back({1.0 / 3, 1e-300, -0.0, 0.1 * i, 1 - 1.0 / 3});
+  db.store_golden(labels, probs);
+  EXPECT_TRUE(db.has_golden());
+  EXPECT_EQ(db.golden_labels(), labels);
+  EXPECT_EQ(db.golden_probabilities(), probs);
+
+  auto list = example_faults();
+  list[2].first_cycle = 0;
+  list[2].last_cycle = (std::uint64_t{1} << 62) + 3;
+  db.store_faults(list);
+  EXPECT_EQ(db.faults(), list);
+  EXPECT_EQ(db.fault_count(), 6u);
+  db.store_faults(list);  // a resumed campaign re-stores its sample: no-op
+  EXPECT_EQ(db.fault_count(), 6u);
+  auto different = list;
+  different[5].bit = 0;
+  EXPECT_NE(message_of([&] { db.store_faults(different); }).find("different fault list"), std::string::npos);
+
+  const auto stored = outcomes("XMTCH");
+  db.store_results(4, stored);
+  const auto back = db.results(4);
+  ASSERT_EQ(back.size(), stored.size());
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    EXPECT_EQ(back[i].image, stored[i].image);
+    EXPECT_EQ(back[i].result, stored[i].result);
+    EXPECT_EQ(back[i].golden_label, stored[i].golden_label);
+    EXPECT_EQ(back[i].faulty_label, stored[i].faulty_label);
+    if (std::isnan(stored[i].ratio)) {
+      EXPECT_TRUE(std::isnan(back[i].ratio));
+    } else {
+      EXPECT_EQ(back[i].ratio, stored[i].ratio);
+    }
+  }
+  EXPECT_EQ(db.completed_faults(), 1u);
+  EXPECT_EQ(db.pending_faults(), (std::vector<std::uint64_t>{0, 1, 2, 3, 5}));
+}
+
+TEST_F(campaign_db_test, resume_with_the_same_config_returns_exactly_the_pending_faults) {
+  write_example(file("e.db"));
+  auto db = campaign_db::resume(file("e.db"), small_config());
+  EXPECT_EQ(db.pending_faults(), (std::vector<std::uint64_t>{4, 5}));
+  EXPECT_EQ(db.completed_faults(), 4u);
+  EXPECT_EQ(db.results(1).size(), 5u);
+  db.store_results(5, outcomes("MMMMM"));
+  EXPECT_EQ(db.pending_faults(), (std::vector<std::uint64_t>{4}));
+}
+
+TEST_F(campaign_db_test, resume_creates_a_missing_file) {
+  { auto db = campaign_db::resume(file("new.db"), small_config()); }
+  EXPECT_TRUE(campaign_db::open_read_only(file("new.db")).config() == small_config());
+}
+
+TEST_F(campaign_db_test, resume_with_another_config_names_the_key_and_both_values) {
+  write_example(file("e.db"));
+  campaign_config cfg = small_config();
+  cfg.mult = "drum12_k6";
+  auto msg = message_of([&] { (void)campaign_db::resume(file("e.db"), cfg); });
+  EXPECT_NE(msg.find(file("e.db")), std::string::npos) << msg;
+  EXPECT_NE(msg.find("mult = 'trunc12_k6'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("mult = 'drum12_k6'"), std::string::npos) << msg;
+
+  cfg = small_config();
+  cfg.margin = 0.05;
+  cfg.images = 6;  // images precedes margin in the key order: the first difference is named
+  msg = message_of([&] { (void)campaign_db::resume(file("e.db"), cfg); });
+  EXPECT_NE(msg.find("images = '5'"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("margin"), std::string::npos) << msg;
+  // Refused without touching the results.
+  EXPECT_EQ(campaign_db::open_read_only(file("e.db")).completed_faults(), 4u);
+}
+
+TEST_F(campaign_db_test, create_over_an_existing_database_is_refused_unless_overwrite) {
+  write_example(file("e.db"));
+  const auto msg = message_of([&] { (void)campaign_db::create(file("e.db"), small_config(), false); });
+  EXPECT_NE(msg.find(file("e.db")), std::string::npos) << msg;
+  EXPECT_NE(msg.find("exists"), std::string::npos) << msg;
+  EXPECT_EQ(campaign_db::open_read_only(file("e.db")).completed_faults(), 4u);
+
+  auto db = campaign_db::create(file("e.db"), small_config(), true);
+  EXPECT_EQ(db.fault_count(), 0u);
+  EXPECT_EQ(db.completed_faults(), 0u);
+
+  // overwrite replaces campaign databases only, never some other file.
+  std::ofstream(file("notes.txt")) << "precious";
+  EXPECT_NE(message_of([&] { (void)campaign_db::create(file("notes.txt"), small_config(), true); })
+                .find("not an axsa campaign database"),
+            std::string::npos);
+  EXPECT_EQ(read_text(file("notes.txt")), "precious");
+}
+
+TEST_F(campaign_db_test, opening_a_missing_or_foreign_file_names_it) {
+  auto msg = message_of([&] { (void)campaign_db::open_read_only(file("absent.db")); });
+  EXPECT_NE(msg.find(file("absent.db")), std::string::npos) << msg;
+  std::ofstream(file("junk.db")) << std::string(5000, 'x');
+  msg = message_of([&] { (void)campaign_db::open_read_only(file("junk.db")); });
+  EXPECT_NE(msg.find(file("junk.db") + " is not an axsa campaign database"), std::string::npos) << msg;
+  msg = message_of([&] { (void)campaign_db::resume(file("junk.db"), small_config()); });
+  EXPECT_NE(msg.find("not an axsa campaign database"), std::string::npos) << msg;
+}
+
+TEST_F(campaign_db_test, a_failing_batch_leaves_nothing_behind) {
+  write_example(file("e.db"));
+  {
+    auto db = campaign_db::resume(file("e.db"), small_config());
+    // Fault 5's list repeats image 1: SQLite refuses it after fault 4's rows went in.
+    auto bad = outcomes("MMMMM");
+    bad.push_back(bad[1]);
+    EXPECT_THROW(db.store_results_batch({{4, outcomes("CCCCC")}, {5, bad}}), std::runtime_error);
+    EXPECT_EQ(db.pending_faults(), (std::vector<std::uint64_t>{4, 5}));
+    // A fault that already has results is not recorded twice, nor changed.
+    EXPECT_THROW(db.store_results(1, outcomes("CCCCC")), std::runtime_error);
+    EXPECT_THROW(db.store_results(6, outcomes("M")), std::invalid_argument);  // no fault 6
+    EXPECT_THROW(db.store_results(4, {}), std::invalid_argument);
+  }
+  const auto db = campaign_db::open_read_only(file("e.db"));
+  EXPECT_EQ(db.pending_faults(), (std::vector<std::uint64_t>{4, 5}));
+  EXPECT_EQ(db.results(1)[4].result, outcome::critical);
+  EXPECT_EQ(db.results(1)[0].result, outcome::masked);
+  EXPECT_EQ(db.results(4).size(), 0u);
+}
+
+TEST_F(campaign_db_test, a_killed_writer_leaves_whole_batches) {
+  constexpr std::uint64_t faults = 3000, per_batch = 25, images = 60;
+  campaign_config cfg = small_config();
+  cfg.images = images;
+  cfg.population = cfg.sample_size = faults;
+  {
+    auto db = campaign_db::create(file("k.db"), cfg, false);
+    db.store_faults(std::vector<fault>(faults, make_fault(0, 0, 0, fault_kind::stuck_at_1)));
+  }
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // the "campaign": batches until killed; never returns into GoogleTest
+    try {
+      auto db = campaign_db::resume(file("k.db"), cfg);
+      const std::vector<pair_result> results = outcomes(std::string(images, 'C'));
+      for (std::uint64_t first = 0; first < faults; first += per_batch) {
+        std::vector<std::pair<std::uint64_t, std::vector<pair_result>>> batch;
+        for (std::uint64_t id = first; id < first + per_batch; ++id) batch.emplace_back(id, results);
+        db.store_results_batch(batch);
+        if (first == 0 && write(ready[1], "x", 1) != 1) _exit(3);
+      }
+    } catch (...) {
+      _exit(2);
+    }
+    _exit(0);
+  }
+  char byte;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  usleep(40000);
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(ready[0]);
+  close(ready[1]);
+
+  // A report reads the crashed campaign's log as it stands; resuming sees the same.
+  const std::uint64_t seen_by_report = campaign_db::open_read_only(file("k.db")).completed_faults();
+  auto db = campaign_db::resume(file("k.db"), cfg);
+  const std::uint64_t done = db.completed_faults();
+  EXPECT_EQ(seen_by_report, done);
+  EXPECT_GE(done, per_batch);
+  EXPECT_EQ(done % per_batch, 0u) << done;
+  const auto pending = db.pending_faults();
+  ASSERT_EQ(pending.size(), faults - done);
+  if (!pending.empty()) {
+    EXPECT_EQ(pending.front(), done);
+  }
+  const auto s = db.summarize();
+  EXPECT_EQ(s.pairs, done * images);  // no fault half-recorded
+  std::cout << "killed after " << done << " of " << faults << " faults\n";
+}
+
+// --- statistics -----------------------------------------------------------------------------
+
+TEST(campaign_stats, normal_quantiles_and_margin) {
+  EXPECT_NEAR(stats::t_for_confidence(0.99), 2.5758293035489, 1e-12);
+  EXPECT_NEAR(stats::t_for_confidence(0.95), 1.9599639845400536, 1e-12);
+  EXPECT_NEAR(stats::normal_quantile(0.5), 0.0, 1e-14);
+  EXPECT_NEAR(stats::normal_quantile(0.001), -3.090232306167813, 1e-10);
+  EXPECT_THROW(stats::t_for_confidence(1.0), config_error);
+  // 99 %, N = 12544 (INT8 stuck-at on 28x28), Leveugle's n = 7143 for e = 0.01: margin just under 1 %.
+  EXPECT_NEAR(stats::margin_of_error(12544, 7143, stats::t_for_confidence(0.99)), 0.0099996, 1e-6);
+  EXPECT_EQ(stats::margin_of_error(12544, 12544, 2.5758), 0.0);
+  EXPECT_TRUE(std::isnan(stats::margin_of_error(12544, 0, 2.5758)));
+}
+
+TEST_F(campaign_db_test, summary_matches_the_hand_computed_example) {
+  write_example(file("e.db"));
+  const auto s = campaign_db::open_read_only(file("e.db")).summarize();
+  EXPECT_EQ(s.faults_stored, 6u);
+  EXPECT_EQ(s.faults_done, 4u);
+  EXPECT_FALSE(s.complete);
+  EXPECT_EQ(s.pairs, 20u);
+  EXPECT_DOUBLE_EQ(s.fault_space_share, 0.4);
+  EXPECT_NEAR(s.t, 2.5758293035489, 1e-12);
+  // 2.5758 * sqrt(0.25 / 4 * (10 - 4) / (10 - 1)) and the same with n = 6.
+  EXPECT_NEAR(s.margin, 0.5257889548502807, 1e-12);
+  EXPECT_NEAR(s.planned_margin, 0.3505259699001871, 1e-12);
+
+  // Per-fault shares y_i; SE = sd(y) / sqrt(4) * sqrt(6 / 9); interval = share -/+ t SE in [0, 1].
+  struct expected {
+    outcome o;
+    std::uint64_t pairs, faults;
+    double fraction, se, low, high;
+  };
+  const expected cases[] = {
+      // masked: y = 1, .6, .8, .2 -> sd^2 = .35 / 3
+      {outcome::masked, 13, 4, 0.65, 0.13944333775567924, 0.29081776442425483, 1.0},
+      // tolerable: y = 0, 0, .2, .2 -> sd^2 = .04 / 3
+      {outcome::tolerable, 2, 2, 0.10, 0.047140452079103175, 0.0, 0.22142575784789664},
+      // critical: y = 0, .4, 0, .2
+      {outcome::critical, 3, 2, 0.15, 0.07817359599705716, 0.0, 0.3513618393330128},
+      // crash: y = 0, 0, 0, .4
+      {outcome::crash, 2, 1, 0.10, 0.08164965809277261, 0.0, 0.3103155819401123},
+      {outcome::hang, 0, 0, 0.0, 0.0, 0.0, 0.0},
+  };
+  for (const auto& e : cases) {
+    const auto& c = s.classes[static_cast<std::size_t>(e.o)];
+    SCOPED_TRACE(to_string(e.o));
+    EXPECT_EQ(c.pairs, e.pairs);
+    EXPECT_EQ(c.faults, e.faults);
+    EXPECT_NEAR(c.fraction, e.fraction, 1e-12);
+    EXPECT_NEAR(c.std_error, e.se, 1e-12);
+    EXPECT_NEAR(c.ci.low, e.low, 1e-12);
+    EXPECT_NEAR(c.ci.high, e.high, 1e-12);
+  }
+
+  ASSERT_EQ(s.per_pe.size(), 4u);
+  EXPECT_EQ(s.per_pe[1].faults, 1u);  // PE (0,1): fault 1
+  EXPECT_EQ(s.per_pe[1].by_outcome[static_cast<std::size_t>(outcome::critical)], 2u);
+  EXPECT_EQ(s.per_pe[3].by_outcome[static_cast<std::size_t>(outcome::crash)], 2u);  // PE (1,1): fault 3
+  ASSERT_EQ(s.per_bit.size(), 2u);
+  EXPECT_EQ(s.per_bit[0].faults, 2u);  // faults 0 and 3
+  EXPECT_EQ(s.per_bit[0].pairs, 10u);
+  EXPECT_EQ(s.per_bit[0].by_outcome[static_cast<std::size_t>(outcome::masked)], 6u);
+  EXPECT_EQ(s.per_bit[1].by_outcome[static_cast<std::size_t>(outcome::critical)], 2u);
+  EXPECT_EQ(s.per_bit[1].by_outcome[static_cast<std::size_t>(outcome::tolerable)], 1u);
+  EXPECT_EQ(s.per_kind[static_cast<std::size_t>(fault_kind::stuck_at_1)].faults, 2u);
+  EXPECT_EQ(s.per_kind[static_cast<std::size_t>(fault_kind::bit_flip)].pairs, 5u);
+}
+
+TEST_F(campaign_db_test, exhaustive_campaign_has_zero_margin_and_point_intervals) {
+  campaign_config cfg = small_config();
+  cfg.population = cfg.sample_size = 4;
+  cfg.exhaustive = true;
+  auto db = campaign_db::create(file("x.db"), cfg, false);
+  auto list = example_faults();
+  list.resize(4);
+  db.store_faults(list);
+  db.store_results_batch({{0, outcomes("MMMMM")}, {1, outcomes("MMMCC")}, {2, outcomes("MMMMT")}, {3, outcomes("XXMCT")}});
+  const auto s = db.summarize();
+  EXPECT_TRUE(s.complete);
+  EXPECT_EQ(s.margin, 0.0);
+  EXPECT_EQ(s.planned_margin, 0.0);
+  for (const auto& c : s.classes) {
+    EXPECT_EQ(c.std_error, 0.0);
+    EXPECT_EQ(c.ci.low, c.fraction);
+    EXPECT_EQ(c.ci.high, c.fraction);
+  }
+}
+
+TEST_F(campaign_db_test, one_fault_of_many_has_no_interval) {
+  auto db = campaign_db::create(file("one.db"), small_config(), false);
+  db.store_faults(example_faults());
+  db.store_results(0, outcomes("MMMCC"));
+  const auto s = db.summarize();
+  EXPECT_NEAR(s.classes[0].fraction, 0.6, 1e-15);
+  EXPECT_TRUE(std::isnan(s.classes[0].std_error));
+  EXPECT_TRUE(std::isnan(s.classes[0].ci.low));
+}
+
+// --- axsa report ----------------------------------------------------------------------------
+
+double json_number(const std::string& text, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(text, m, std::regex("\"" + key + "\": ([-0-9.eE+]+)"))) {
+    ADD_FAILURE() << "no number " << key << " in " << text;
+    return NAN;
+  }
+  return std::stod(m[1]);
+}
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      out.emplace_back();
+    } else {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+
+TEST_F(campaign_db_test, report_json_has_the_promised_keys_and_values) {
+  write_example(file("e.db"));
+  const auto r = run(std::string(AXSA_BIN) + " report " + file("e.db") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_EQ(count_lines(r.out), 1u);
+  for (const char* key : {"faults", "pairs", "masked", "tolerable", "critical", "crash", "hang", "margin", "intervals",
+                          "bits", "mult", "rows", "cols", "site", "fault_types", "population", "sample_size",
+                          "fault_space_share", "confidence", "complete"}) {
+    EXPECT_NE(r.out.find("\"" + std::string(key) + "\": "), std::string::npos) << key;
+  }
+  EXPECT_EQ(json_number(r.out, "faults"), 4);
+  EXPECT_EQ(json_number(r.out, "pairs"), 20);
+  EXPECT_NEAR(json_number(r.out, "masked"), 0.65, 1e-9);
+  EXPECT_NEAR(json_number(r.out, "critical"), 0.15, 1e-9);
+  EXPECT_NEAR(json_number(r.out, "margin"), 0.5257889548502807, 1e-9);
+  EXPECT_NE(r.out.find("\"complete\": false"), std::string::npos);
+  EXPECT_NE(r.out.find("\"critical\": [0, 0.35136183"), std::string::npos) << r.out;
+}
+
+TEST_F(campaign_db_test, report_text_says_partial_and_csv_is_one_header_and_one_row) {
+  write_example(file("e.db"));
+  const auto r = run(std::string(AXSA_BIN) + " report " + file("e.db") + " --csv " + file("e.csv"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("partial: 4 of 6 faults"), std::string::npos) << r.out;
+  for (const char* word : {"Masked", "Tolerable", "Critical", "Crash", "Hang", "trunc12_k6", "2x2", "weight-link"})
+    EXPECT_NE(r.out.find(word), std::string::npos) << word;
+  const std::string csv = read_text(file("e.csv"));
+  ASSERT_EQ(count_lines(csv), 2u) << csv;
+  const auto header = split_csv_line(csv.substr(0, csv.find('\n')));
+  const auto row = split_csv_line(csv.substr(csv.find('\n') + 1, csv.size() - csv.find('\n') - 2));
+  ASSERT_EQ(header.size(), row.size());
+  const auto column = [&](const std::string& name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    return it == header.end() ? std::string("(no column " + name + ")") : row[static_cast<std::size_t>(it - header.begin())];
+  };
+  EXPECT_EQ(column("status"), "partial");
+  EXPECT_EQ(column("faults"), "4");
+  EXPECT_EQ(column("masked"), "0.65");
+  EXPECT_EQ(column("mult"), "trunc12_k6");
+  EXPECT_NEAR(std::stod(column("critical_high")), 0.3513618393330128, 1e-9);
+}
+
+TEST_F(campaign_db_test, report_errors_are_one_line_and_exit_2) {
+  std::ofstream(file("junk.db")) << "not a database at all, just text long enough to be looked at";
+  ASSERT_EQ(run(python + " -c \"import sqlite3; c = sqlite3.connect('" + file("other.db") +
+                "'); c.execute('CREATE TABLE t(x)'); c.commit()\"")
+                .exit_code,
+            0);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {file("absent.db"), file("absent.db") + ": no such file"},
+      {file("junk.db"), "is not an axsa campaign database"},
+      {file("other.db"), "is not an axsa campaign database"},
+      {"", "expects the campaign database"},
+      {file("a.db") + " " + file("b.db"), "expects one campaign database"},
+      {"--frobnicate", "frobnicate"},
+  };
+  for (const auto& [args, fragment] : cases) {
+    const auto r = run(std::string(AXSA_BIN) + " report " + args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << args << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  const auto help = run(std::string(AXSA_BIN) + " report --help");
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* opt : {"--csv", "--json", "results.db"}) EXPECT_NE(help.out.find(opt), std::string::npos) << opt;
+}
+
+// --- scripts --------------------------------------------------------------------------------
+
+bool is_png(const std::string& path) {
+  const std::string data = read_text(path);
+  return data.size() > 5000 && data.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0;
+}
+
+TEST_F(campaign_db_test, plot_script_writes_both_pngs) {
+  const std::string fixture = AXSA_FIXTURE_BIN;
+  // A partial 6x5 campaign of the synthetic fixture, and the hand-made 2x2 one.
+  auto r = run(fixture + " --out " + file("f.db") + " --rows 6 --cols 5 --bits 6 --images 8 --margin 0.05 --stop-after 90");
+  ASSERT_EQ(r.exit_code, 3) << r.err;  // 3: stopped with faults pending
+  write_example(file("e.db"));
+  const std::string script = std::string(AXSA_SOURCE_DIR) + "/scripts/plot_campaign.py";
+  r = run(python + " " + script + " " + file("f.db") + " --out " + file("plots/f"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(is_png(file("plots/f_pe_critical.png")));
+  EXPECT_TRUE(is_png(file("plots/f_bits.png")));
+  EXPECT_NE(r.out.find(file("plots/f_bits.png")), std::string::npos) << r.out;
+  r = run(python + " " + script + " " + file("e.db"));  // default prefix: the database path
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(is_png(file("e_pe_critical.png")));
+  EXPECT_TRUE(is_png(file("e_bits.png")));
+}
+
+TEST_F(campaign_db_test, plot_script_refuses_missing_and_foreign_files) {
+  const std::string script = python + " " + std::string(AXSA_SOURCE_DIR) + "/scripts/plot_campaign.py ";
+  std::ofstream(file("junk.db")) << std::string(3000, 'j');
+  for (const auto& [name, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"absent.db", "no such file"}, {"junk.db", "not an axsa campaign database"}}) {
+    const auto r = run(script + file(name) + " --out " + file("p"));
+    EXPECT_EQ(r.exit_code, 2) << name;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(file("p_bits.png")));
+  }
+  const auto help = run(script + "--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--out"), std::string::npos);
+}
+
+// The survey script against a stand-in axsa: `campaign` is the synthetic fixture (optionally
+// stopping early, as a killed campaign would), `infer` a fixed accuracy, the rest the real axsa.
+class survey_script_test : public campaign_db_test {
+ protected:
+  void write_stub(bool evoapprox_registered) {
+    std::ofstream s(file("axsa"));
+    s << "#!/bin/bash\necho \"$*\" >> " << file("calls.log") << "\ncase \"$1\" in\n"
+      << "  campaign) shift; exec " << AXSA_FIXTURE_BIN << " \"$@\" ${STOP_AFTER:+--stop-after $STOP_AFTER} ;;\n"
+      << "  infer) echo '{\"accuracy\": 0.9875, \"images\": 20}' ;;\n"
+      << "  multipliers) exit " << (evoapprox_registered ? 0 : 2) << " ;;\n"
+      << "  *) exec " << AXSA_BIN << " \"$@\" ;;\nesac\n";
+    s.close();
+    fs::permissions(file("axsa"), fs::perms::owner_all);
+  }
+  std::string script() const {
+    return std::string(AXSA_SOURCE_DIR) + "/scripts/reproduce_survey_table.sh --axsa " + file("axsa") + " --out " +
+           file("survey");
+  }
+};
+
+TEST_F(survey_script_test, interrupted_run_resumes_and_builds_the_table) {
+  write_stub(false);
+  auto r = run("STOP_AFTER=40 " + script() + " --quick");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("rerun the same command to resume"), std::string::npos) << r.err;
+  EXPECT_EQ(campaign_db::open_read_only(file("survey/int16_exact.db")).completed_faults(), 40u);
+
+  r = run(script() + " --quick");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const char* names[] = {"int16_exact", "int8_exact", "int8_trunc12_k6", "int8_drum12_k6", "int8_mitchell12",
+                         "int8_kulkarni12"};
+  const std::string table = read_text(file("survey/survey_table.csv"));
+  EXPECT_EQ(count_lines(table), 7u) << table;
+  for (const char* n : names) {
+    EXPECT_NE(table.find(std::string("\n") + n + ",0.9875,"), std::string::npos) << n << "\n" << table;
+    EXPECT_TRUE(campaign_db::open_read_only(file("survey/") + n + ".db").summarize().complete) << n;
+  }
+  EXPECT_EQ(table.find("partial"), std::string::npos);
+  const std::string md = read_text(file("survey/survey_table.md"));
+  EXPECT_EQ(r.out, md);
+  EXPECT_NE(md.find("| INT8 trunc12_k6 "), std::string::npos) << md;
+  EXPECT_NE(md.find("| INT16 exact "), std::string::npos) << md;
+  EXPECT_NE(md.find("98.75"), std::string::npos) << md;
+
+  const std::string calls = read_text(file("calls.log"));
+  EXPECT_NE(calls.find("campaign --model"), std::string::npos);
+  for (const char* part : {"--images 20 --bits 8 --mult kulkarni12 --rows 28 --cols 28 --site weight-link --faults "
+                           "stuck-at --confidence 0.99 --margin 0.05 --seed 1",
+                           "--bits 16 --mult exact", "--resume"}) {
+    EXPECT_NE(calls.find(part), std::string::npos) << part << "\n" << calls;
+  }
+  EXPECT_NE(calls.find("--out " + file("survey/int8_drum12_k6.db") + " --resume"), std::string::npos) << calls;
+}
+
+TEST_F(survey_script_test, uses_the_evoapprox_multipliers_when_registered) {
+  write_stub(true);
+  const auto r = run(script() + " --images 2 --margin 0.2 --rows 4 --cols 4 --no-accuracy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string table = read_text(file("survey/survey_table.csv"));
+  EXPECT_EQ(count_lines(table), 8u) << table;
+  for (const char* n : {"int8_mul12s_2PT", "int8_mul12s_2QH", "int8_mul12s_2R5", "int8_mul12s_34P", "int8_mul12s_2TE"})
+    EXPECT_NE(table.find(std::string("\n") + n + ",,"), std::string::npos) << n << "\n" << table;
+  EXPECT_EQ(table.find("trunc12_k6"), std::string::npos);
+}
+
+TEST_F(survey_script_test, bad_options_are_one_line_and_exit_2) {
+  write_stub(false);
+  for (const std::string args : {"--frobnicate", "--images x", "--margin 2", "--images", "--mults 'a b'"}) {
+    const auto r = run(script() + " " + args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
+    EXPECT_FALSE(fs::exists(file("calls.log")) && read_text(file("calls.log")).find("campaign") != std::string::npos);
+  }
+  const auto help = run(script() + " --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--quick"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace axsa::faults

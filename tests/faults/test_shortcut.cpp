@@ -1,0 +1,171 @@
+// The campaign shortcut against the full cycle-accurate run: for 200 random faults of each type
+// (stuck-at-0, stuck-at-1, bit-flip; both sites; whole-run, single-cycle and multi-cycle windows)
+// the faulty output integers of every image, and so the outcomes, are identical. One
+// configuration per process: it runs the host driver, the TLM bus and the array with the saboteur.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <sstream>
+
+#include "faults/campaign.h"
+#include "rtl/mult_registry.h"
+
+namespace axsa::faults {
+namespace {
+
+const std::string source_dir = AXSA_SOURCE_DIR;
+
+struct shortcut_case {
+  unsigned rows, cols;
+  const char* mult;
+  std::size_t act_bytes;  // small buffers make the driver tile M into several jobs
+};
+
+void PrintTo(const shortcut_case& c, std::ostream* os) {
+  *os << c.rows << "x" << c.cols << " " << c.mult << " act buffer " << c.act_bytes;
+}
+
+std::string case_name(const testing::TestParamInfo<shortcut_case>& p) {
+  std::ostringstream s;
+  s << p.param.rows << "x" << p.param.cols << "_" << p.param.mult << "_" << p.param.act_bytes;
+  return s.str();
+}
+
+class shortcut : public testing::TestWithParam<shortcut_case> {};
+
+TEST_P(shortcut, equals_the_full_cycle_accurate_run_for_600_faults) {
+  const shortcut_case p = GetParam();
+  const sw::network net = sw::load_onnx(source_dir + "/models/lenet5.onnx");
+  const sw::dataset test = sw::load_mnist(source_dir + "/data/mnist", "t10k");
+  const sw::dataset train = sw::load_mnist(source_dir + "/data/mnist", "train");
+  campaign_setup s;
+  s.cfg.rows = p.rows;
+  s.cfg.cols = p.cols;
+  s.cfg.data_bits = 8;
+  s.cfg.acc_bits = 32;
+  const sw::qnetwork q = sw::quantize(net, 8, 32, train.images, 200);
+  s.net = &q;
+  if (std::string(p.mult) != "exact") s.mult = rtl::make_multiplier(p.mult, 8, rtl::eval_mode::table);
+  s.images = &test.images;
+  s.first = 77;
+  s.count = 6;
+  s.batch = 4;  // two batches, the second ragged
+  s.buffers.act_bytes = p.act_bytes;
+  const golden_reference golden(s);
+
+  std::mt19937_64 rng(2024);
+  std::vector<fault> list;
+  for (int type = 0; type < 3; ++type) {
+    for (int i = 0; i < 200; ++i) {
+      fault f;
+      f.site = rng() % 2 ? fault_site::weight_link : fault_site::weight_mult;
+      f.row = static_cast<unsigned>(rng() % p.rows);
+      f.col = static_cast<unsigned>(rng() % p.cols);
+      f.bit = static_cast<unsigned>(rng() % 8);
+      f.kind = type == 0 ? fault_kind::stuck_at_0 : type == 1 ? fault_kind::stuck_at_1 : fault_kind::bit_flip;
+      if (type == 2) {
+        f.first_cycle = rng() % golden.cycles();
+        f.last_cycle = f.first_cycle + (i % 4 == 0 ? rng() % 3000 : 0);  // some multi-cycle windows
+      } else if (i % 5 == 0) {
+        f.first_cycle = rng() % golden.cycles();  // some stuck-at faults for part of the run
+        f.last_cycle = f.first_cycle + rng() % 20000;
+      }
+      list.push_back(f);
+    }
+  }
+
+  sw::accelerated_system sys("system", s.cfg, s.buffers);
+  sys.accelerator.array.set_multiplier(s.mult.get());
+  std::vector<std::vector<std::vector<std::int64_t>>> full;
+  std::vector<std::vector<std::int64_t>> golden_on_system;
+  sys.host.set_program([&] {
+    golden_on_system = run_on_system(sys, s, {});
+    for (const fault& f : list) full.push_back(run_on_system(sys, s, {f}));
+  });
+  sc_core::sc_start();
+  if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
+  ASSERT_EQ(golden_on_system, golden.logits()) << "the golden runs must agree first";
+  if (p.act_bytes < (4u << 20)) {
+    EXPECT_GT(sys.host.issued().size(), 5u * (list.size() + 1)) << "the small buffer should split jobs";
+  }
+
+  shortcut_engine engine(golden);
+  std::array<int, 5> counts{};
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto fast = engine.run(list[i]);
+    ASSERT_EQ(fast, full[i]) << "fault " << describe(list[i]);
+    const auto a = classify_run(golden, fast), b = classify_run(golden, full[i]);
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      ASSERT_EQ(a[k].result, b[k].result);
+      ++counts[static_cast<int>(a[k].result)];
+    }
+    differing += fast != golden.logits();
+  }
+  std::cout << "pairs: masked " << counts[0] << ", tolerable " << counts[1] << ", critical " << counts[2]
+            << "; faults changing an output: " << differing << " of " << list.size() << "\n";
+  EXPECT_GT(differing, 100u) << "the sample should exercise faulty outputs, not only masked ones";
+  EXPECT_GT(counts[0], 0);
+  EXPECT_GT(counts[1] + counts[2], 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(lenet5, shortcut,
+                         testing::Values(shortcut_case{28, 28, "exact", 4u << 20},
+                                         shortcut_case{8, 8, "drum8_k4", 3000}),
+                         case_name);
+
+}  // namespace
+}  // namespace axsa::faults
+
+namespace axsa::faults {
+namespace {
+
+// Hang and Crash are reached by constructed runs: a watchdog budget no job can meet, and buffers
+// too small for the network's weights (the driver refuses the layer).
+struct tiny_lenet {
+  sw::network net = sw::load_onnx(source_dir + "/models/lenet5.onnx");
+  sw::dataset test = sw::load_mnist(source_dir + "/data/mnist", "t10k");
+  sw::dataset train = sw::load_mnist(source_dir + "/data/mnist", "train");
+  sw::qnetwork q = sw::quantize(net, 8, 32, train.images, 50);
+  campaign_setup setup() const {
+    campaign_setup s;
+    s.cfg.rows = 8;
+    s.cfg.cols = 8;
+    s.net = &q;
+    s.images = &test.images;
+    s.count = 3;
+    s.batch = 3;
+    return s;
+  }
+};
+
+TEST(failed_runs, a_watchdog_overrun_is_a_hang_for_every_image) {
+  const tiny_lenet d;
+  const auto s = d.setup();
+  const golden_reference golden(s);
+  sw::accelerated_system sys("system", s.cfg);
+  sys.host.set_watchdog_factor(0.0);
+  std::vector<pair_result> r;
+  sys.host.set_program([&] { r = evaluate_on_system(sys, golden, parse_fault("weight-link:stuck-at-1:0:0:3")); });
+  sc_core::sc_start();
+  ASSERT_EQ(r.size(), 3u);
+  for (const auto& p : r) EXPECT_EQ(p.result, outcome::hang);
+}
+
+TEST(failed_runs, a_run_that_throws_is_a_crash_for_every_image) {
+  const tiny_lenet d;
+  auto s = d.setup();
+  const golden_reference golden(s);
+  sw::accelerated_system sys("system", s.cfg, tlm_model::buffer_sizes{4096, 512, 8192});
+  std::vector<pair_result> r;
+  sys.host.set_program([&] { r = evaluate_on_system(sys, golden, parse_fault("weight-mult:bit-flip:1:1:2:5:5")); });
+  sc_core::sc_start();
+  ASSERT_EQ(r.size(), 3u);
+  for (const auto& p : r) {
+    EXPECT_EQ(p.result, outcome::crash);
+    EXPECT_EQ(p.faulty_label, -1);
+  }
+}
+
+}  // namespace
+}  // namespace axsa::faults
