@@ -171,19 +171,32 @@ void array_core::apply_link_faults(std::uint64_t cycle) {
 }
 
 // Multiplier-site faults: the PE's product uses the corrupted operand, the link keeps the intact
-// one. Done as a correction after the MAC of all PEs, so the hot loop stays fault-free.
+// one. Done as a correction after the MAC of all PEs, so the hot loop stays fault-free. Several on
+// one PE compose in list order, as link faults do: the first of them applies the whole chain.
 template <class Acc>
 void array_core::apply_mult_faults(Acc* acc, std::uint64_t cycle) {
-  for (const auto& f : m_faults) {
-    if (f.site != faults::fault_site::weight_mult || !f.active(cycle) || !mac_enabled(f.row, f.col)) continue;
+  auto applies = [&](const faults::fault& f) {
+    return f.site == faults::fault_site::weight_mult && f.active(cycle) && mac_enabled(f.row, f.col);
+  };
+  auto product = [this](std::int16_t x, std::int16_t y) -> std::int32_t {
+    if (m_native) return std::int32_t{x} * y;
+    return m_mult->multiply(x, y);
+  };
+  for (std::size_t n = 0; n < m_faults.size(); ++n) {
+    const faults::fault& f = m_faults[n];
+    if (!applies(f)) continue;
+    bool handled = false;
+    for (std::size_t e = 0; e < n && !handled; ++e)
+      handled = applies(m_faults[e]) && m_faults[e].row == f.row && m_faults[e].col == f.col;
+    if (handled) continue;
     const std::size_t i = static_cast<std::size_t>(f.row) * m_cols + f.col;
     const std::int16_t a = m_act[i], w = m_wgt[i];
-    const auto bad = static_cast<std::int16_t>(f.apply(w, m_cfg.data_bits));
-    auto product = [this](std::int16_t x, std::int16_t y) -> std::int32_t {
-      if (m_native) return std::int32_t{x} * y;
-      return m_mult->multiply(x, y);
-    };
-    acc[i] += static_cast<Acc>(product(a, bad)) - static_cast<Acc>(product(a, w));
+    std::int32_t bad = w;
+    for (std::size_t later = n; later < m_faults.size(); ++later) {
+      const faults::fault& g = m_faults[later];
+      if (applies(g) && g.row == f.row && g.col == f.col) bad = g.apply(bad, m_cfg.data_bits);
+    }
+    acc[i] += static_cast<Acc>(product(a, static_cast<std::int16_t>(bad))) - static_cast<Acc>(product(a, w));
   }
 }
 
