@@ -12,5 +12,6 @@ int run_multipliers(const std::vector<std::string>& args);
 int run_infer(const std::vector<std::string>& args);
 int run_campaign(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);
+int run_coverify(const std::vector<std::string>& args);
 
 }  // namespace axsa::cli

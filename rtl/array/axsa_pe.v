@@ -1,0 +1,107 @@
+// axsa_pe -- one processing element of the output-stationary systolic array (RTL twin of
+// hw::array_core's PE; docs/rtl.md maps every register to the model).
+//
+// Registers (all update on the rising edge of clk; rst is synchronous and clears them all):
+//   out_act / out_act_valid : the activation and its valid bit received last cycle, towards the east
+//   out_wgt / out_wgt_valid : the weight (after link faults) and its valid bit, towards the south
+//   out_acc                 : A-bit accumulator, two's complement, wraps
+// Combinational: mac_en = in_act_valid & in_wgt_valid & ~drain.
+// Edge: out_act <= in_act; out_wgt <= wgt_link; out_acc <= drain ? in_acc : out_acc + (mac_en ? product : 0).
+//
+// Faults on the weight arriving from the north, as masks (v' = ((v & ~clear) | set) ^ flip):
+//   link_* : the corrupted weight is multiplied and forwarded south;
+//   mult_* : applied after the link masks, to the multiplier operand only.
+//
+// Multiplier: the module named by `AXSA_MULT_MODULE (ports A, B: N bits, O: 2N bits) with the
+// parameter list `AXSA_MULT_PARAMS, both chosen at verilation; default axsa_mul_exact #(.N(N)).
+// Operands are sign-extended from W to N bits, the 2N-bit product is sign-extended (or truncated)
+// to A bits before the addition.
+`ifndef AXSA_MULT_MODULE
+`define AXSA_MULT_MODULE axsa_mul_exact
+`endif
+`ifndef AXSA_MULT_PARAMS
+`define AXSA_MULT_PARAMS #(.N(N))
+`endif
+
+module axsa_pe #(
+  parameter W = 8,   // data width of activations and weights, 2..16
+  parameter A = 32,  // accumulator width, 2..64
+  parameter N = 8    // operand width of the multiplier, N >= W
+) (
+  input              clk,
+  input              rst,
+  input      [W-1:0] in_act,
+  input              in_act_valid,
+  input      [W-1:0] in_wgt,
+  input              in_wgt_valid,
+  input              drain,
+  input      [A-1:0] in_acc,        // accumulator of the PE to the north (zero for row 0)
+  input      [W-1:0] link_clear,
+  input      [W-1:0] link_set,
+  input      [W-1:0] link_flip,
+  input      [W-1:0] mult_clear,
+  input      [W-1:0] mult_set,
+  input      [W-1:0] mult_flip,
+  // The registers and mac_en are readable from a verilated model (rtl/array/rtl_array.h) by name;
+  // the metacomment is a comment to every other tool.
+  output reg [W-1:0] out_act       /*verilator public_flat_rd*/,
+  output reg         out_act_valid /*verilator public_flat_rd*/,
+  output reg [W-1:0] out_wgt       /*verilator public_flat_rd*/,
+  output reg         out_wgt_valid /*verilator public_flat_rd*/,
+  output reg [A-1:0] out_acc       /*verilator public_flat_rd*/,
+  output             mac_en        /*verilator public_flat_rd*/
+);
+
+  wire [W-1:0] wgt_link = ((in_wgt & ~link_clear) | link_set) ^ link_flip;
+  wire [W-1:0] wgt_mult = ((wgt_link & ~mult_clear) | mult_set) ^ mult_flip;
+
+  // Operands sign-extended from W to N bits.
+  wire [N-1:0] op_a;
+  wire [N-1:0] op_b;
+  generate
+    if (N > W) begin : g_extend_ops
+      assign op_a = {{(N - W){in_act[W-1]}}, in_act};
+      assign op_b = {{(N - W){wgt_mult[W-1]}}, wgt_mult};
+    end else begin : g_same_ops
+      assign op_a = in_act;
+      assign op_b = wgt_mult;
+    end
+  endgenerate
+
+  wire [2*N-1:0] product;
+  `AXSA_MULT_MODULE `AXSA_MULT_PARAMS u_mult (.A(op_a), .B(op_b), .O(product));
+
+  // The 2N-bit product in the accumulator's A bits: sign-extended, or its low A bits (which is
+  // what wrapping the sum to A bits keeps anyway).
+  wire [A-1:0] addend;
+  generate
+    if (A > 2 * N) begin : g_extend_product
+      assign addend = {{(A - 2 * N){product[2*N-1]}}, product};
+    end else if (A == 2 * N) begin : g_same_product
+      assign addend = product;
+    end else begin : g_truncate_product
+      assign addend = product[A-1:0];
+      wire unused_product_msbs = ^product[2*N-1:A];
+    end
+  endgenerate
+
+  assign mac_en = in_act_valid & in_wgt_valid & ~drain;
+
+  always @(posedge clk) begin
+    if (rst) begin
+      out_act       <= {W{1'b0}};
+      out_act_valid <= 1'b0;
+      out_wgt       <= {W{1'b0}};
+      out_wgt_valid <= 1'b0;
+      out_acc       <= {A{1'b0}};
+    end else begin
+      out_act       <= in_act;
+      out_act_valid <= in_act_valid;
+      out_wgt       <= wgt_link;
+      out_wgt_valid <= in_wgt_valid;
+      if (drain) out_acc <= in_acc;
+      else if (mac_en) out_acc <= out_acc + addend;
+    end
+  end
+
+endmodule

@@ -1,0 +1,103 @@
+// axsa coverify as a user meets it: help, JSON keys, the exit codes of a match, a mismatch and
+// impossible options (one line on stderr, exit 2), and the VCD files a mismatch leaves behind.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+
+#include <unistd.h>
+
+#include "tests/support/run_command.h"
+
+namespace axsa::test {
+namespace {
+
+const std::string axsa = AXSA_BIN;
+
+command_result run(const std::string& args) { return run_command(axsa + " " + args, testing::TempDir()); }
+
+TEST(coverify_cli, help_names_every_option) {
+  const auto r = run("coverify --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* opt : {"--rows", "--cols", "--bits", "--acc-bits", "--mult", "--m", "--k", "--n", "--faults", "--fault",
+                          "--seed", "--inject-bug", "--vcd-prefix", "--json"}) {
+    EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
+  }
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(run("--help").out.find("coverify"), std::string::npos);
+}
+
+TEST(coverify_cli, match_with_faults_exits_0_with_the_promised_keys) {
+  const auto r = run("coverify --rows 4 --cols 4 --bits 8 --mult exact8 --m 9 --k 11 --n 6 --faults 12 --seed 4 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_EQ(count_lines(r.out), 1u) << r.out;
+  EXPECT_NE(r.out.find("\"match\": true"), std::string::npos) << r.out;
+  // 3 x 2 folds of 11 + 8 + 4 - 2 cycles.
+  EXPECT_NE(r.out.find("\"cycles\": " + std::to_string(3 * 2 * (11 + 8 + 4 - 2)) + ","), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"faults\": 12,"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("first_mismatch"), std::string::npos) << r.out;
+}
+
+TEST(coverify_cli, fault_free_run_also_matches_the_reference) {
+  const auto r = run("coverify --rows 8 --cols 8 --mult drum8_k4 --m 13 --k 20 --n 9 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\"reference_match\": true"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"outputs_equal\": true"), std::string::npos) << r.out;
+}
+
+TEST(coverify_cli, injected_bug_exits_1_and_names_cycle_pe_signal) {
+  const std::string prefix = testing::TempDir() + "coverify_cli_" + std::to_string(getpid());
+  const auto r = run("coverify --rows 4 --cols 4 --m 8 --k 12 --n 8 --inject-bug 17:2:1 --json --vcd-prefix " + prefix);
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.out.find("\"match\": false"), std::string::npos) << r.out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m,
+                                std::regex("\"first_mismatch\": \\{\"cycle\": 17, \"row\": 2, \"col\": 1, \"signal\": "
+                                           "\"acc\", \"model\": (-?[0-9]+), \"rtl\": (-?[0-9]+)\\}")))
+      << r.out;
+  EXPECT_EQ(std::stoll(m[1]), std::stoll(m[2]) + 1);
+  for (const char* side : {".model.vcd", ".rtl.vcd"}) {
+    EXPECT_TRUE(std::filesystem::exists(prefix + side)) << prefix + side;
+    EXPECT_NE(r.out.find(prefix + side), std::string::npos);
+    std::filesystem::remove(prefix + side);
+  }
+  // The text form says the same on its "result" line.
+  const auto t = run("coverify --rows 4 --cols 4 --m 8 --k 12 --n 8 --inject-bug 17:2:1 --vcd-prefix ''");
+  EXPECT_EQ(t.exit_code, 1);
+  EXPECT_NE(t.out.find("MISMATCH at cycle 17, PE (2,1), acc"), std::string::npos) << t.out;
+}
+
+TEST(coverify_cli, impossible_options_give_one_error_line_and_exit_2) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"coverify --rows 0", "--rows"},
+      {"coverify --bits 17", "--bits"},
+      {"coverify --k 0", "--k"},
+      {"coverify --faults -1", "--faults"},
+      {"coverify --rows 5 --cols 5", "4x4x8x32:exact8"},  // not built: the message lists what is
+      {"coverify --rows 5 --cols 5", "AXSA_RTL_CONFIGS"},
+      {"coverify --mult nosuch", "nosuch"},
+      {"coverify --mult drum8_k4", "no RTL array built"},
+      {"coverify --bits 12", "no RTL array built"},
+      {"coverify --inject-bug 3:1", "CYCLE:ROW:COL"},
+      {"coverify --inject-bug a:1:1", "CYCLE:ROW:COL"},
+      {"coverify --inject-bug 3:4:0", "outside"},
+      {"coverify --inject-bug 100000:0:0", "last cycle"},
+      {"coverify --fault weight-link:stuck-at-1:4:0:0", "outside"},
+      {"coverify --fault weight-link:stuck-at-2:0:0:0", "stuck-at-2"},
+      {"coverify --fill zero", "fill"},
+      {"coverify --vcd-prefix /nonexistent-dir/run", "/nonexistent-dir"},
+      {"coverify --frobnicate", "frobnicate"},
+  };
+  for (const auto& [args, fragment] : cases) {
+    const auto r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << args << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << args << ": " << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace axsa::test
