@@ -8,17 +8,8 @@
 
 namespace axsa::hw {
 
-namespace {
 
-// VCD identifiers: printable ASCII 33..126, shortest first.
-std::string make_id(std::size_t n) {
-  std::string id;
-  do {
-    id.push_back(static_cast<char>(33 + n % 94));
-    n /= 94;
-  } while (n > 0);
-  return id;
-}
+namespace {
 
 std::vector<std::string> split_name(const std::string& name) {
   std::vector<std::string> parts;
@@ -28,19 +19,6 @@ std::vector<std::string> split_name(const std::string& name) {
   }
   parts.push_back(name.substr(start));
   return parts;
-}
-
-void write_value(std::ostream& out, std::int64_t value, unsigned bits, const std::string& id) {
-  if (bits == 1) {
-    out << ((value & 1) ? '1' : '0') << id << '\n';
-    return;
-  }
-  std::string digits(bits, '0');
-  const auto u = static_cast<std::uint64_t>(value);
-  for (unsigned b = 0; b < bits; ++b) {
-    if ((u >> b) & 1u) digits[bits - 1 - b] = '1';
-  }
-  out << 'b' << digits << ' ' << id << '\n';
 }
 
 }  // namespace
@@ -57,7 +35,7 @@ vcd_writer::vcd_writer(const std::string& path, std::vector<const signal_view*> 
   if (first_cycle > last_cycle) throw config_error("VCD window starts after it ends");
   if (m_period_ps == 0) m_period_ps = 1;
   m_ids.reserve(m_views.size());
-  for (std::size_t i = 0; i < m_views.size(); ++i) m_ids.push_back(make_id(i));
+  for (std::size_t i = 0; i < m_views.size(); ++i) m_ids.push_back(vcd::identifier(i));
   m_last.assign(m_views.size(), 0);
   write_header();
 }
@@ -109,7 +87,7 @@ void vcd_writer::sample(std::uint64_t cycle) {
     m_out << '#' << cycle * m_period_ps << "\n$dumpvars\n";
     for (std::size_t i = 0; i < m_views.size(); ++i) {
       m_last[i] = m_views[i]->read();
-      write_value(m_out, m_last[i], m_views[i]->bits(), m_ids[i]);
+      vcd::write_value(m_out, m_last[i], m_views[i]->bits(), m_ids[i]);
     }
     m_out << "$end\n";
     m_dumped = true;
@@ -125,7 +103,7 @@ void vcd_writer::sample(std::uint64_t cycle) {
       stamped = true;
     }
     m_last[i] = v;
-    write_value(m_out, v, m_views[i]->bits(), m_ids[i]);
+    vcd::write_value(m_out, v, m_views[i]->bits(), m_ids[i]);
   }
   m_last_time_cycle = cycle;
   if (!m_out) throw config_error("error writing VCD file '" + m_path + "'");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hw/signal_view.h"
+#include "hw/vcd_format.h"
 
 namespace axsa::hw {
 

@@ -6,29 +6,11 @@
 #include <functional>
 
 #include "hw/array_config.h"
+#include "hw/vcd_format.h"
 
 namespace axsa::rtl {
 
 namespace {
-
-std::string vcd_id(std::size_t n) {
-  std::string id;
-  do {
-    id.push_back(static_cast<char>(33 + n % 94));
-    n /= 94;
-  } while (n > 0);
-  return id;
-}
-
-std::string bits_of(std::int64_t value, unsigned bits) {
-  if (bits == 1) return (value & 1) ? "1" : "0";
-  std::string digits(bits, '0');
-  const auto u = static_cast<std::uint64_t>(value);
-  for (unsigned b = 0; b < bits; ++b) {
-    if ((u >> b) & 1u) digits[bits - 1 - b] = '1';
-  }
-  return "b" + digits + " ";
-}
 
 struct traced {
   std::string id;
@@ -48,7 +30,7 @@ void write_trace_window(const std::string& path, const std::vector<const array_s
   std::vector<traced> vars;
   auto add = [&](std::ostream& decl, const std::string& name, unsigned bits,
                  std::function<std::int64_t(const array_snapshot&)> read) {
-    vars.push_back({vcd_id(vars.size()), bits, std::move(read)});
+    vars.push_back({hw::vcd::identifier(vars.size()), bits, std::move(read)});
     decl << "$var wire " << bits << ' ' << vars.back().id << ' ' << name << " $end\n";
   };
 
@@ -95,7 +77,7 @@ void write_trace_window(const std::string& path, const std::vector<const array_s
       const std::int64_t value = vars[v].read(*s);
       if (!first && value == last[v]) continue;
       last[v] = value;
-      out << bits_of(value, vars[v].bits) << vars[v].id << '\n';
+      hw::vcd::write_value(out, value, vars[v].bits, vars[v].id);
     }
     if (first) out << "$end\n";
     first = false;
