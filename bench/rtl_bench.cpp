@@ -19,39 +19,14 @@
 #include "rtl/array/rtl_array.h"
 #include "rtl/mult_registry.h"
 #include "sw/gemm_workload.h"
+#include "bench/timed_array.h"
 #include "testbench/json.h"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-class bench_top : public sc_core::sc_module {
- public:
-  SC_HAS_PROCESS(bench_top);
-  bench_top(const sc_core::sc_module_name& n, const axsa::hw::array_config& cfg, axsa::hw::gemm_job job, int repeat)
-      : sc_core::sc_module(n), array("array", cfg), m_job(job), m_repeat(repeat) {
-    SC_THREAD(host);
-  }
-  axsa::hw::systolic_array array;
-  std::vector<double> seconds;
-  std::uint64_t cycles = 0;
-
- private:
-  void host() {
-    for (int i = 0; i < m_repeat; ++i) {
-      const auto t0 = clock_type::now();
-      cycles = array.run(m_job);
-      seconds.push_back(std::chrono::duration<double>(clock_type::now() - t0).count());
-    }
-  }
-  axsa::hw::gemm_job m_job;
-  int m_repeat;
-};
+using axsa::bench::clock_type;
+using axsa::bench::median;
+using bench_top = axsa::bench::timed_array;
 
 // One GEMM on the RTL: the schedule's edge inputs every cycle, outputs collected at the drain ports.
 std::uint64_t run_rtl(axsa::rtl::rtl_array& dut, const axsa::rtl::feed_schedule& schedule, std::size_t n,
