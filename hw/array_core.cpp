@@ -45,6 +45,8 @@ array_core::array_core(const array_config& cfg) : m_cfg(cfg) {
   m_wgt.assign(static_cast<std::size_t>(m_rows) * m_cols, 0);
   m_act_edge.assign(m_rows, 0);
   m_wgt_edge.assign(m_cols, 0);
+  m_act_off.assign(m_rows, 0);
+  m_wgt_off.assign(m_cols, 0);
   if (m_wide_acc) {
     m_acc64.assign(static_cast<std::size_t>(m_rows) * m_cols, 0);
   } else {
@@ -88,24 +90,48 @@ void array_core::begin_fold() {
   m_t = 0;
   m_drain_cycle = 0;
   m_phase = phase::compute;
+  // Offsets that make the feeders' reads act[m_act_off[i] + t] and weight[t*n + m_wgt_off[j]];
+  // only ever used with t - i (t - j) inside 0..K-1, so every index is inside the operand.
+  const auto k = static_cast<std::ptrdiff_t>(m_job.shape.k);
+  const auto n = static_cast<std::ptrdiff_t>(m_job.shape.n);
+  for (unsigned i = 0; i < m_rows_used; ++i)
+    m_act_off[i] = (static_cast<std::ptrdiff_t>(m_m0) + i) * k - static_cast<std::ptrdiff_t>(i);
+  for (unsigned j = 0; j < m_cols_used; ++j)
+    m_wgt_off[j] = static_cast<std::ptrdiff_t>(m_n0) + j - static_cast<std::ptrdiff_t>(j) * n;
   load_feeders();
 }
 
 // The feeder registers hold what enters the array during cycle m_t (zero outside the skewed window).
+// Row i's feeder holds act[m0+i][t-i] = act[m_act_off[i] + t] and column j's weight[t-j][n0+j] =
+// weight[t*n + m_wgt_off[j]]; once every used row (column) is inside its window, which is all of the
+// compute phase but its first R-1 (C-1) and last R-1 (C-1) cycles, no test is needed per feeder.
 void array_core::load_feeders() {
-  const std::size_t k = m_job.shape.k;
-  const bool feeding = m_phase == phase::compute;
-  for (unsigned i = 0; i < m_rows; ++i) {
-    std::int16_t v = 0;
-    if (feeding && i < m_rows_used && m_t >= i && m_t - i < k) v = m_job.act[(m_m0 + i) * k + (m_t - i)];
-    m_act[i * m_cols] = v;
+  if (m_phase != phase::compute) {
+    for (unsigned i = 0; i < m_rows; ++i) m_act[i * m_cols] = 0;
+    std::fill(m_wgt.begin(), m_wgt.begin() + m_cols, std::int16_t{0});
+    return;
   }
-  const std::size_t n = m_job.shape.n;
-  for (unsigned j = 0; j < m_cols; ++j) {
-    std::int16_t v = 0;
-    if (feeding && j < m_cols_used && m_t >= j && m_t - j < k) v = m_job.weight[(m_t - j) * n + m_n0 + j];
-    m_wgt[j] = v;
+  const std::uint64_t t = m_t;
+  const std::uint64_t k = m_job.shape.k;
+  const std::int16_t* act = m_job.act;
+  if (t + 1 >= m_rows_used && t < k) {
+    const auto tt = static_cast<std::ptrdiff_t>(t);
+    for (unsigned i = 0; i < m_rows_used; ++i) m_act[i * m_cols] = act[m_act_off[i] + tt];
+  } else {
+    for (unsigned i = 0; i < m_rows_used; ++i)
+      m_act[i * m_cols] = t >= i && t - i < k ? act[m_act_off[i] + static_cast<std::ptrdiff_t>(t)] : std::int16_t{0};
   }
+  for (unsigned i = m_rows_used; i < m_rows; ++i) m_act[i * m_cols] = 0;
+
+  const std::int16_t* wgt = m_job.weight;
+  const auto row = static_cast<std::ptrdiff_t>(t * m_job.shape.n);
+  if (t + 1 >= m_cols_used && t < k) {
+    for (unsigned j = 0; j < m_cols_used; ++j) m_wgt[j] = wgt[row + m_wgt_off[j]];
+  } else {
+    for (unsigned j = 0; j < m_cols_used; ++j)
+      m_wgt[j] = t >= j && t - j < k ? wgt[row + m_wgt_off[j]] : std::int16_t{0};
+  }
+  std::fill(m_wgt.begin() + m_cols_used, m_wgt.begin() + m_cols, std::int16_t{0});
 }
 
 // Every link register takes its input: activations move one PE east, weights one PE south.

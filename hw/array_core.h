@@ -16,6 +16,7 @@
 // Reset (construction) clears every register.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -120,6 +121,10 @@ class array_core {
   // Accumulators, modulo 2^32 or 2^64; read through acc(), which wraps to acc_bits.
   std::vector<std::uint32_t> m_acc32;
   std::vector<std::uint64_t> m_acc64;
+
+  // Per fold: where each feeder reads its operand (load_feeders()).
+  std::vector<std::ptrdiff_t> m_act_off;
+  std::vector<std::ptrdiff_t> m_wgt_off;
 
   std::vector<faults::fault> m_faults;
   gemm_job m_job{};
