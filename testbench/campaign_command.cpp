@@ -127,9 +127,9 @@ int run_campaign(const std::vector<std::string>& args) {
     ("site", po::value<std::string>()->default_value("weight-link"), "weight-link or weight-mult")
     ("faults", po::value<std::string>()->default_value("stuck-at"),
      "stuck-at (2 x W x R*C, whole run), bit-flip (W x R*C x golden cycles, one cycle) or all")
-    ("confidence", po::value<double>()->default_value(0.99), "confidence level of the sample size")
-    ("margin", po::value<double>()->default_value(0.01), "margin of error of the sample size")
-    ("p", po::value<double>()->default_value(0.5), "estimated probability of a failure (0.5: conservative)")
+    ("confidence", po::value<double>()->default_value(0.99, "0.99"), "confidence level of the sample size")
+    ("margin", po::value<double>()->default_value(0.01, "0.01"), "margin of error of the sample size")
+    ("p", po::value<double>()->default_value(0.5, "0.5"), "estimated probability of a failure (0.5: conservative)")
     ("exhaustive", "run every fault of the space instead of a sample")
     ("seed", po::value<long long>()->default_value(1), "seed of the fault sample")
     ("engine", po::value<std::string>()->default_value("shortcut"),

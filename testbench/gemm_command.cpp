@@ -69,7 +69,7 @@ int run_gemm(const std::vector<std::string>& args) {
      "(the verilated model for every product)")
     ("fill", po::value<std::string>()->default_value("random"), "operands: random (full signed W-bit range), min or max")
     ("quantum", po::value<long long>()->default_value(1024), "cycles between SystemC kernel synchronisations")
-    ("clock-ns", po::value<double>()->default_value(1.0), "clock period in ns (SystemC time per cycle)")
+    ("clock-ns", po::value<double>()->default_value(1.0, "1"), "clock period in ns (SystemC time per cycle)")
     ("vcd", po::value<std::string>(), "write a VCD of PE links and accumulators to this file")
     ("vcd-cycles", po::value<std::string>(), "only cycles FIRST:LAST (inclusive) in the VCD")
     ("vcd-region", po::value<std::string>(), "only PEs in rows R0:R1 and columns C0:C1 in the VCD, as R0:R1,C0:C1")
