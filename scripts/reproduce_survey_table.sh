@@ -28,6 +28,8 @@ Options:
                      mul12s_2R5, mul12s_34P, mul12s_2TE when 'axsa multipliers' knows them all,
                      else trunc12_k6, drum12_k6, mitchell12, kulkarni12)
   --rows R, --cols C array size (default: 28 x 28)
+  --batch B          images per GEMM batch (default: R, as 'axsa campaign'); 1 runs one image at a
+                     time, so the fully connected layers use only the first PE row
   --site S           weight-link or weight-mult (default: weight-link)
   --faults F         stuck-at, bit-flip or all (default: stuck-at)
   --seed S           fault-sampling seed (default: 1)
@@ -46,6 +48,7 @@ die() {
 }
 
 out=$PWD/survey
+batch=""
 images="" margin="" confidence=0.99 quick=0 mults="" rows=28 cols=28 site=weight-link faults=stuck-at seed=1
 jobs=$(nproc) model=$root/models/lenet5.onnx data=$root/data/mnist axsa=${AXSA:-$root/build/testbench/axsa}
 accuracy=1
@@ -55,8 +58,8 @@ while [[ $# -gt 0 ]]; do
     -h | --help) usage; exit 0 ;;
     --quick) quick=1; shift; continue ;;
     --no-accuracy) accuracy=0; shift; continue ;;
-    --out | --images | --margin | --confidence | --mults | --rows | --cols | --site | --faults | --seed | --jobs | \
-      --model | --data | --axsa)
+    --out | --images | --margin | --confidence | --mults | --rows | --cols | --batch | --site | --faults | --seed | \
+      --jobs | --model | --data | --axsa)
       [[ $# -ge 2 && -n $2 ]] || die "$opt needs a value"
       ;;
     *) die "unknown option '$opt' (see --help)" ;;
@@ -70,6 +73,7 @@ while [[ $# -gt 0 ]]; do
     --mults) mults=$val ;;
     --rows) rows=$val ;;
     --cols) cols=$val ;;
+    --batch) batch=$val ;;
     --site) site=$val ;;
     --faults) faults=$val ;;
     --seed) seed=$val ;;
@@ -86,7 +90,8 @@ if [[ $quick == 1 ]]; then
 fi
 images=${images:-100}
 margin=${margin:-0.01}
-for pair in "images:$images" "rows:$rows" "cols:$cols" "seed:$seed" "jobs:$jobs"; do
+batch=${batch:-$rows}
+for pair in "images:$images" "rows:$rows" "cols:$cols" "batch:$batch" "seed:$seed" "jobs:$jobs"; do
   [[ ${pair#*:} =~ ^[0-9]+$ ]] || die "--${pair%%:*} expects a non-negative integer (got '${pair#*:}')"
 done
 for pair in "margin:$margin" "confidence:$confidence"; do
@@ -115,7 +120,7 @@ done
 
 mkdir -p "$out"
 echo "survey: ${#configs[@]} campaigns into $out ($images images, margin $margin at confidence $confidence," \
-  "${rows}x${cols}, $site $faults)" >&2
+  "${rows}x${cols}, batch $batch, $site $faults)" >&2
 names=()
 for c in "${configs[@]}"; do
   read -r name bits mult <<<"$c"
@@ -123,7 +128,7 @@ for c in "${configs[@]}"; do
   db=$out/$name.db
   echo "== $name: INT$bits, multiplier $mult" >&2
   if ! "$axsa" campaign --model "$model" --data "$data" --images "$images" --bits "$bits" --mult "$mult" \
-    --rows "$rows" --cols "$cols" --site "$site" --faults "$faults" --confidence "$confidence" --margin "$margin" \
+    --rows "$rows" --cols "$cols" --batch "$batch" --site "$site" --faults "$faults" --confidence "$confidence" --margin "$margin" \
     --seed "$seed" --out "$db" --resume --jobs "$jobs"; then
     echo "reproduce_survey_table.sh: error: campaign $name stopped; rerun the same command to resume it" >&2
     exit 1

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     ("mult", po::value<std::string>()->default_value("exact"), "")
     ("rows", po::value<unsigned>()->default_value(28), "")
     ("cols", po::value<unsigned>()->default_value(28), "")
+    ("batch", po::value<unsigned>(), "")
     ("site", po::value<std::string>()->default_value("weight-link"), "")
     ("faults", po::value<std::string>()->default_value("stuck-at"), "")
     ("confidence", po::value<double>()->default_value(0.99), "")
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
     cfg.fault_types = vm["faults"].as<std::string>();
     cfg.first_image = vm["first"].as<std::size_t>();
     cfg.images = vm["images"].as<std::size_t>();
-    cfg.batch = cfg.rows;
+    cfg.batch = vm.count("batch") ? vm["batch"].as<unsigned>() : cfg.rows;
     cfg.confidence = vm["confidence"].as<double>();
     cfg.margin = vm["margin"].as<double>();
     cfg.exhaustive = vm.count("exhaustive") > 0;

@@ -619,7 +619,7 @@ TEST_F(survey_script_test, interrupted_run_resumes_and_builds_the_table) {
 
   const std::string calls = read_text(file("calls.log"));
   EXPECT_NE(calls.find("campaign --model"), std::string::npos);
-  for (const char* part : {"--images 20 --bits 8 --mult kulkarni12 --rows 28 --cols 28 --site weight-link --faults "
+  for (const char* part : {"--images 20 --bits 8 --mult kulkarni12 --rows 28 --cols 28 --batch 28 --site weight-link --faults "
                            "stuck-at --confidence 0.99 --margin 0.05 --seed 1",
                            "--bits 16 --mult exact", "--resume"}) {
     EXPECT_NE(calls.find(part), std::string::npos) << part << "\n" << calls;
@@ -636,11 +636,23 @@ TEST_F(survey_script_test, uses_the_evoapprox_multipliers_when_registered) {
   for (const char* n : {"int8_mul12s_2PT", "int8_mul12s_2QH", "int8_mul12s_2R5", "int8_mul12s_34P", "int8_mul12s_2TE"})
     EXPECT_NE(table.find(std::string("\n") + n + ",,"), std::string::npos) << n << "\n" << table;
   EXPECT_EQ(table.find("trunc12_k6"), std::string::npos);
+  // The batch follows the rows unless given.
+  EXPECT_NE(read_text(file("calls.log")).find("--rows 4 --cols 4 --batch 4 "), std::string::npos);
+  EXPECT_EQ(campaign_db::open_read_only(file("survey/int16_exact.db")).config().batch, 4u);
+}
+
+TEST_F(survey_script_test, batch_reaches_every_campaign) {
+  write_stub(false);
+  const auto r = run(script() + " --images 2 --margin 0.2 --rows 4 --cols 4 --batch 1 --mults drum12_k6 --no-accuracy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("batch 1,"), std::string::npos) << r.err;
+  for (const char* n : {"int16_exact", "int8_exact", "int8_drum12_k6"})
+    EXPECT_EQ(campaign_db::open_read_only(file("survey/") + n + ".db").config().batch, 1u) << n;
 }
 
 TEST_F(survey_script_test, bad_options_are_one_line_and_exit_2) {
   write_stub(false);
-  for (const std::string args : {"--frobnicate", "--images x", "--margin 2", "--images", "--mults 'a b'"}) {
+  for (const std::string args : {"--frobnicate", "--images x", "--margin 2", "--images", "--mults 'a b'", "--batch -1"}) {
     const auto r = run(script() + " " + args);
     EXPECT_EQ(r.exit_code, 2) << args;
     EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
