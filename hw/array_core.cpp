@@ -90,21 +90,45 @@ void array_core::begin_fold() {
   m_t = 0;
   m_drain_cycle = 0;
   m_phase = phase::compute;
-  // Offsets that make the feeders' reads act[m_act_off[i] + t] and weight[t*n + m_wgt_off[j]];
-  // only ever used with t - i (t - j) inside 0..K-1, so every index is inside the operand.
-  const auto k = static_cast<std::ptrdiff_t>(m_job.shape.k);
+  // Row i's feeder reads m_act_src[t * m_act_step + m_act_off[i]], only ever with t - i inside
+  // 0..K-1, so every index is inside its array. Normally that is the operand itself. When K is a
+  // multiple of 1024 the R rows of one cycle lie a multiple of 2 KiB apart and compete for one or two
+  // L1 sets; the fold's rows are then read from a transposed copy (blocks of 64 k keep both sides in
+  // L1), where they are neighbours. On 28x28 with K = 8192 that is 10 % faster, and slower for K that
+  // do not alias, so only then.
+  const std::size_t kk = m_job.shape.k;
+  const std::size_t ru = m_rows_used;
+  if (kk % 1024 == 0) {
+    m_act_tile.resize(kk * ru);
+    for (std::size_t k0 = 0; k0 < kk; k0 += 64) {
+      const std::size_t k1 = std::min(kk, k0 + 64);
+      for (std::size_t i = 0; i < ru; ++i) {
+        const std::int16_t* src = m_job.act + (m_m0 + i) * kk;
+        for (std::size_t x = k0; x < k1; ++x) m_act_tile[x * ru + i] = src[x];
+      }
+    }
+    m_act_src = m_act_tile.data();
+    m_act_step = ru;
+    for (unsigned i = 0; i < ru; ++i)
+      m_act_off[i] = -static_cast<std::ptrdiff_t>(i) * (static_cast<std::ptrdiff_t>(ru) - 1);
+  } else {
+    m_act_src = m_job.act;
+    m_act_step = 1;
+    for (unsigned i = 0; i < ru; ++i)
+      m_act_off[i] = static_cast<std::ptrdiff_t>((m_m0 + i) * kk) - static_cast<std::ptrdiff_t>(i);
+  }
+  // Column j's feeder reads weight[t * n + m_wgt_off[j]], with t - j inside 0..K-1.
   const auto n = static_cast<std::ptrdiff_t>(m_job.shape.n);
-  for (unsigned i = 0; i < m_rows_used; ++i)
-    m_act_off[i] = (static_cast<std::ptrdiff_t>(m_m0) + i) * k - static_cast<std::ptrdiff_t>(i);
   for (unsigned j = 0; j < m_cols_used; ++j)
     m_wgt_off[j] = static_cast<std::ptrdiff_t>(m_n0) + j - static_cast<std::ptrdiff_t>(j) * n;
   load_feeders();
 }
 
 // The feeder registers hold what enters the array during cycle m_t (zero outside the skewed window).
-// Row i's feeder holds act[m0+i][t-i] = act[m_act_off[i] + t] and column j's weight[t-j][n0+j] =
-// weight[t*n + m_wgt_off[j]]; once every used row (column) is inside its window, which is all of the
-// compute phase but its first R-1 (C-1) and last R-1 (C-1) cycles, no test is needed per feeder.
+// Row i's feeder holds act[m0+i][t-i] = m_act_src[t*m_act_step + m_act_off[i]] and column j's
+// weight[t-j][n0+j] = weight[t*n + m_wgt_off[j]] (begin_fold()). Once every used row (column) is
+// inside its window, which is all of the compute phase but its first R-1 (C-1) and last R-1 (C-1)
+// cycles, no test is needed per feeder.
 void array_core::load_feeders() {
   if (m_phase != phase::compute) {
     for (unsigned i = 0; i < m_rows; ++i) m_act[i * m_cols] = 0;
@@ -113,13 +137,13 @@ void array_core::load_feeders() {
   }
   const std::uint64_t t = m_t;
   const std::uint64_t k = m_job.shape.k;
-  const std::int16_t* act = m_job.act;
+  const std::int16_t* act = m_act_src;
+  const auto at = static_cast<std::ptrdiff_t>(t * m_act_step);
   if (t + 1 >= m_rows_used && t < k) {
-    const auto tt = static_cast<std::ptrdiff_t>(t);
-    for (unsigned i = 0; i < m_rows_used; ++i) m_act[i * m_cols] = act[m_act_off[i] + tt];
+    for (unsigned i = 0; i < m_rows_used; ++i) m_act[i * m_cols] = act[at + m_act_off[i]];
   } else {
     for (unsigned i = 0; i < m_rows_used; ++i)
-      m_act[i * m_cols] = t >= i && t - i < k ? act[m_act_off[i] + static_cast<std::ptrdiff_t>(t)] : std::int16_t{0};
+      m_act[i * m_cols] = t >= i && t - i < k ? act[at + m_act_off[i]] : std::int16_t{0};
   }
   for (unsigned i = m_rows_used; i < m_rows; ++i) m_act[i * m_cols] = 0;
 

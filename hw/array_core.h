@@ -122,7 +122,11 @@ class array_core {
   std::vector<std::uint32_t> m_acc32;
   std::vector<std::uint64_t> m_acc64;
 
-  // Per fold: where each feeder reads its operand (load_feeders()).
+  // Per fold: where each feeder reads its operand (begin_fold(), load_feeders()); m_act_tile is the
+  // fold's activation rows transposed, when they are read from a copy.
+  std::vector<std::int16_t> m_act_tile;
+  const std::int16_t* m_act_src = nullptr;
+  std::size_t m_act_step = 1;
   std::vector<std::ptrdiff_t> m_act_off;
   std::vector<std::ptrdiff_t> m_wgt_off;
 

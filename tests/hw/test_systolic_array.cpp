@@ -49,7 +49,8 @@ TEST_P(systolic_array_test, matches_reference_and_cycle_formula) {
   cfg.acc_bits = p.acc_bits;
 
   const std::size_t r = p.rows, c = p.cols;
-  // Ragged tiles (M, N not multiples of R, C), K = 1, a long K, a single partial fold, and both extremes.
+  // Ragged tiles (M, N not multiples of R, C), K = 1, a long K, a single partial fold, both extremes,
+  // and a K multiple of 1024 (the feeders then read a transposed copy of each fold's rows).
   const std::vector<job_spec> specs = {
       {{2 * r + 1, 37, c + 3}, sw::operand_fill::random},
       {{r + 2, 1, 2 * c - 1 + (c == 1 ? 1 : 0)}, sw::operand_fill::random},
@@ -57,6 +58,7 @@ TEST_P(systolic_array_test, matches_reference_and_cycle_formula) {
       {{(r + 1) / 2, 5, (c + 1) / 2}, sw::operand_fill::random},
       {{r + 1, 19, c + 1}, sw::operand_fill::min},
       {{3, 23, 2}, sw::operand_fill::max},
+      {{r + 3, 1024, c}, sw::operand_fill::random},
   };
   std::vector<sw::gemm_workload> work;
   std::vector<std::vector<std::int64_t>> outs;
