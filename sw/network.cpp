@@ -309,6 +309,14 @@ class importer {
       fail(index, "input " + std::string(role) + " '" + t->name + "' has data type " + std::to_string(t->data_type) +
                       ", expected FLOAT");
     }
+    // A NaN or infinity would survive quantisation as a saturated or zero scale and give an
+    // accuracy that means nothing; no trained model has one.
+    for (std::size_t i = 0; i < t->floats.size(); ++i) {
+      if (!std::isfinite(t->floats[i])) {
+        fail(index, "input " + std::string(role) + " '" + t->name + "' has a non-finite value (" +
+                        std::to_string(t->floats[i]) + ") at element " + std::to_string(i));
+      }
+    }
     mark_constant_used(n.inputs[slot]);
     return *t;
   }

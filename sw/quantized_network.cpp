@@ -68,8 +68,11 @@ qnetwork quantize(const network& net, unsigned bits, unsigned acc_bits, const id
                        " inputs, the calibration images are 1x" + std::to_string(calibration.rows) + "x" +
                        std::to_string(calibration.cols));
   }
-  calibration_count = std::min(calibration_count, calibration.count);
   if (calibration_count == 0) throw config_error("quantisation needs at least one calibration image");
+  if (calibration_count > calibration.count) {
+    throw config_error("--calibration " + std::to_string(calibration_count) + " asks for more images than the " +
+                       std::to_string(calibration.count) + " of the training set");
+  }
 
   // Largest magnitude of every layer's output over the calibration images (float network).
   std::vector<double> out_max(net.layers.size(), 0.0);

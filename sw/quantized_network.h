@@ -51,7 +51,8 @@ struct qnetwork {
 unsigned safe_acc_bits(const network& net, unsigned bits);
 
 // Quantises `net` to `bits` (2..16); activation ranges come from the first `calibration_count`
-// images of `calibration` (pixels / 255). Throws config_error for a network the pipeline cannot run.
+// images of `calibration` (pixels / 255). Throws config_error for a network the pipeline cannot run,
+// or when `calibration` holds fewer images than asked for.
 qnetwork quantize(const network& net, unsigned bits, unsigned acc_bits, const idx_images& calibration,
                   std::size_t calibration_count);
 

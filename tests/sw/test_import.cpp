@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -727,6 +728,13 @@ TEST(network, unsupported_attributes_and_shapes_are_named) {
        "node 'r' (Relu) has attribute 'alpha', which axsa does not support"},
       {"output_mismatch", model_bytes(node("Relu", {"x"}, "y", "r"), {}, flat_in, value("y", {-1, 5})),
        "graph output 'y' is declared [?, 5] but the layers produce 4 values per image"},
+      {"nan_weight", model_bytes(node("Gemm", {"x", "fc"}, "y", "g", attr_int("transB", 1)),
+                                 {float_tensor("fc", {3, 4}, {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, std::nanf(""), 0, 0, 0, 0, 0, 0})},
+                                 flat_in, value("y", {-1, 3})),
+       "node 'g' (Gemm) input B 'fc' has a non-finite value (nan) at element 5"},
+      {"inf_bias", model_bytes(node("Gemm", {"x", "fc", "b"}, "y", "g", attr_int("transB", 1)),
+                               {fc, float_tensor("b", {3}, {0.0f, -HUGE_VALF, 1.0f})}, flat_in, value("y", {-1, 3})),
+       "node 'g' (Gemm) input bias 'b' has a non-finite value (-inf) at element 1"},
       {"unnamed_node", model_bytes(bytes(1, bytes(1, "x") + bytes(2, "y") + bytes(4, "Tanh")), {}, flat_in, value("y", {})),
        "node 'Tanh#0' uses op Tanh"},
   };

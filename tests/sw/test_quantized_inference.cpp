@@ -157,6 +157,12 @@ TEST_F(lenet, quantised_layers_follow_the_documented_ranges) {
   EXPECT_TRUE(q.layers.back().produces_logits);
   EXPECT_THROW(quantize(net, 1, 32, train.images, 10), config_error);
   EXPECT_THROW(quantize(net, 8, 32, train.images, 0), config_error);
+  try {
+    (void)quantize(net, 8, 32, train.images, train.images.count + 1);
+    ADD_FAILURE() << "more calibration images than the training set has";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--calibration " + std::to_string(train.images.count + 1)), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
