@@ -1,6 +1,8 @@
 #include "hw/array_config.h"
 
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 namespace axsa::hw {
 
@@ -18,9 +20,15 @@ void array_config::validate() const {
   check_range("cols", cols, 1, max_dim);
   check_range("data bits", data_bits, 2, 16);
   check_range("accumulator bits", acc_bits, 2, 64);
-  if (!(clock_period_ns > 0) || !std::isfinite(clock_period_ns)) {
-    throw config_error("clock period must be a positive number of nanoseconds (got " +
-                       std::to_string(clock_period_ns) + ")");
+  // SystemC's default time resolution is 1 ps: a shorter or fractional period would be rounded, and
+  // above 1 ms the simulated time of a long run leaves the kernel's 64-bit range of picoseconds.
+  const double ps = clock_period_ns * 1000.0;
+  if (!std::isfinite(clock_period_ns) || clock_period_ns < 0.001 || clock_period_ns > 1e6 ||
+      std::fabs(ps - std::round(ps)) > 1e-6 * ps) {
+    std::ostringstream got;
+    got << std::setprecision(10) << clock_period_ns;
+    throw config_error("clock period must be 0.001..1000000 ns in whole picoseconds, the kernel's time resolution (got " +
+                       got.str() + ")");
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <stdexcept>
 
 #include "hw/array_config.h"
 
@@ -40,10 +41,14 @@ vcd_writer::vcd_writer(const std::string& path, std::vector<const signal_view*> 
   write_header();
 }
 
-vcd_writer::~vcd_writer() { close(); }
+vcd_writer::~vcd_writer() {
+  if (m_out.is_open()) m_out.close();  // errors were the caller's to collect through close()
+}
 
 void vcd_writer::close() {
-  if (m_out.is_open()) m_out.close();
+  if (!m_out.is_open()) return;
+  m_out.close();  // the last buffered values are written only now
+  if (!m_out) throw std::runtime_error("error writing VCD file '" + m_path + "'");
 }
 
 void vcd_writer::write_header() {
@@ -106,7 +111,7 @@ void vcd_writer::sample(std::uint64_t cycle) {
     vcd::write_value(m_out, v, m_views[i]->bits(), m_ids[i]);
   }
   m_last_time_cycle = cycle;
-  if (!m_out) throw config_error("error writing VCD file '" + m_path + "'");
+  if (!m_out) throw std::runtime_error("error writing VCD file '" + m_path + "'");
 }
 
 }  // namespace axsa::hw

@@ -17,14 +17,16 @@ namespace axsa::hw {
 
 class vcd_writer {
  public:
-  // Throws config_error when the file cannot be written.
+  // Throws config_error when the file cannot be created.
   vcd_writer(const std::string& path, std::vector<const signal_view*> views, double clock_period_ns,
              std::uint64_t first_cycle = 0, std::uint64_t last_cycle = std::numeric_limits<std::uint64_t>::max());
   ~vcd_writer();
 
   // Records the views' values at `cycle`; cycles outside the window are ignored. A second
   // sample of the same cycle updates that time stamp's values.
+  // Throws std::runtime_error when the file cannot take the data (a full disk, say).
   void sample(std::uint64_t cycle);
+  // Flushes and closes; throws std::runtime_error if the file is incomplete.
   void close();
 
  private:

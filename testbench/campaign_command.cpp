@@ -3,12 +3,13 @@
 // classified and stored in SQLite in transactions, so a killed campaign resumes with --resume.
 #include <algorithm>
 #include <atomic>
-#include <random>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <iostream>
+#include <limits>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include <unistd.h>
@@ -77,7 +78,9 @@ class result_writer {
       std::vector<fault_results> batch;
       {
         std::unique_lock<std::mutex> lock(m_mutex);
-        m_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return m_queue.size() >= 256 || m_failed; });
+        // A full batch, the last results, or half a second: whichever comes first.
+        m_cv.wait_for(lock, std::chrono::milliseconds(500),
+                      [&] { return m_queue.size() >= 256 || written + m_queue.size() >= expected || m_failed; });
         if (m_failed) std::rethrow_exception(m_failure);
         batch.assign(std::make_move_iterator(m_queue.begin()), std::make_move_iterator(m_queue.end()));
         m_queue.clear();
@@ -165,7 +168,7 @@ int run_campaign(const std::vector<std::string>& args) {
   std::shared_ptr<const hw::multiplier> m;
   if (mult != "exact") m = rtl::make_multiplier(mult, cfg.data_bits, mode);
   const auto jobs = static_cast<unsigned>(ranged(vm, "jobs", 1, 256));
-  const auto seed = static_cast<std::uint64_t>(vm["seed"].as<long long>());
+  const auto seed = ranged(vm, "seed", 0, std::numeric_limits<long long>::max());
   const std::string out_path = vm["out"].as<std::string>();
 
   const std::string model_path = vm["model"].as<std::string>();

@@ -2,6 +2,7 @@
 // comparing every register every cycle (rtl/array/lockstep.h, docs/rtl.md).
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <random>
@@ -111,7 +112,7 @@ int run_coverify(const std::vector<std::string>& args) {
   shape.m = ranged(vm, "m", 1, 1 << 20);
   shape.k = ranged(vm, "k", 1, 1 << 20);
   shape.n = ranged(vm, "n", 1, 1 << 20);
-  const auto seed = static_cast<std::uint64_t>(vm["seed"].as<long long>());
+  const auto seed = ranged(vm, "seed", 0, std::numeric_limits<long long>::max());
   const auto fault_count = ranged(vm, "faults", 0, 100000);
   const sw::operand_fill fill = sw::parse_fill(vm["fill"].as<std::string>());
   const bool json = vm.count("json") > 0;

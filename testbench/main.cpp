@@ -1,5 +1,6 @@
 // axsa: command-line front end of the approximate systolic-array model. sc_main dispatches to
 // a subcommand; every error from user input ends as one line on stderr and exit code 2.
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -33,6 +34,19 @@ const std::map<std::string, command_info>& commands() {
   return table;
 }
 
+// One line, whatever the exception: a SystemC report carries its origin on further lines, and an
+// exception thrown inside a process arrives wrapped as "uncaught exception: <what>".
+std::string one_line(const std::exception& e) {
+  std::string text = e.what();
+  if (const auto* report = dynamic_cast<const sc_core::sc_report*>(&e)) {
+    text = report->get_msg();
+    const std::string wrapped = "uncaught exception: ";
+    if (text.compare(0, wrapped.size(), wrapped) == 0) text.erase(0, wrapped.size());
+  }
+  text = text.substr(0, text.find('\n'));
+  return text.empty() ? "unknown error" : text;
+}
+
 void print_usage(std::ostream& out) {
   out << "Usage: axsa <command> [options]   (axsa <command> --help for its options)\n\nCommands:\n";
   for (const auto& [name, info] : commands()) out << "  " << name << std::string(14 - name.size(), ' ') << info.summary << '\n';
@@ -63,15 +77,23 @@ int sc_main(int argc, char* argv[]) {
     std::cerr << "axsa: error: unknown command '" << name << "' (see axsa --help)\n";
     return 2;
   }
+  int status = 1;
   try {
-    return it->second.run(std::vector<std::string>(argv + 2, argv + argc));
+    status = it->second.run(std::vector<std::string>(argv + 2, argv + argc));
   } catch (const axsa::config_error& e) {
-    std::cerr << "axsa " << name << ": error: " << e.what() << '\n';
+    std::cerr << "axsa " << name << ": error: " << one_line(e) << '\n';
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "axsa " << name << ": error: " << e.what() << '\n';
+    std::cerr << "axsa " << name << ": error: " << one_line(e) << '\n';
     return 1;
   }
+  // Results that never reached their reader (a full disk, a closed pipe) are a failure.
+  std::cout.flush();
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+    std::cerr << "axsa " << name << ": error: cannot write the results to standard output\n";
+    return status == 0 ? 1 : status;
+  }
+  return status;
 }
 
 // libsystemc's own main prints the SystemC banner before sc_main runs; users of --json and

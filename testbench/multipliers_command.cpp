@@ -1,5 +1,6 @@
 // axsa multipliers: every registered multiplier with its width, exhaustively computed error
 // metrics, a yosys area proxy and, for EvoApprox names, the published figures.
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -67,7 +68,10 @@ int run_multipliers(const std::vector<std::string>& args) {
 
   std::vector<const rtl::mult_entry*> chosen;
   if (vm.count("name")) {
-    for (const auto& n : vm["name"].as<std::vector<std::string>>()) chosen.push_back(&rtl::find_entry(n));
+    for (const auto& n : vm["name"].as<std::vector<std::string>>()) {
+      const auto* e = &rtl::find_entry(n);
+      if (std::find(chosen.begin(), chosen.end(), e) == chosen.end()) chosen.push_back(e);  // each once
+    }
   } else {
     for (const auto& e : rtl::registered_entries()) chosen.push_back(&e);
   }

@@ -57,7 +57,12 @@ region parse_region(const std::string& option, const std::string& text, unsigned
 bool parse_command(const std::string& command, const std::string& synopsis, const po::options_description& desc,
                    const std::vector<std::string>& args, po::variables_map& vm) {
   try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    const po::parsed_options parsed = po::command_line_parser(args).options(desc).run();
+    // Words that are no option's value would otherwise be dropped without a word (a model path
+    // given without --model, say); the commands take none.
+    const auto stray = po::collect_unrecognized(parsed.options, po::include_positional);
+    if (!stray.empty()) throw config_error("unexpected argument '" + stray.front() + "' (options start with --)");
+    po::store(parsed, vm);
     if (vm.count("help")) {
       std::cout << "Usage: axsa " << command << " [options]\n" << synopsis << "\n\n" << desc << '\n';
       return false;

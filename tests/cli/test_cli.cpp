@@ -51,6 +51,10 @@ TEST(cli, impossible_options_give_one_error_line_and_exit_2) {
       {"gemm --fill zero", "fill"},      {"gemm --vcd-cycles 1:2", "--vcd"},
       {"gemm --rows 4 --cols 4 --vcd /dev/null --vcd-region 0:4,0:0", "outside"},
       {"gemm --vcd /nonexistent-dir/x.vcd", "/nonexistent-dir/x.vcd"}, {"nonsense", "nonsense"},
+      {"gemm extra", "unexpected argument 'extra'"}, {"coverify 8", "unexpected argument '8'"},
+      {"multipliers exact8", "unexpected argument 'exact8'"}, {"gemm --seed -1", "--seed"},
+      {"coverify --seed -5", "--seed"}, {"gemm --clock-ns 1e-4", "clock period"},
+      {"gemm --clock-ns 0.0015", "whole picoseconds"}, {"gemm --clock-ns 2e6", "clock period"},
   };
   for (const auto& [args, fragment] : cases) {
     const auto r = run(args);
@@ -59,6 +63,37 @@ TEST(cli, impossible_options_give_one_error_line_and_exit_2) {
     EXPECT_NE(r.err.find(fragment), std::string::npos) << args << ": " << r.err;
     EXPECT_TRUE(r.out.empty()) << args << ": " << r.out;
   }
+}
+
+// Output that cannot be written is a failure, and errors from inside the simulation (here the VCD
+// writer meeting a full disk) are one line like any other.
+TEST(cli, unwritable_results_fail_in_one_line) {
+  const std::string small = "gemm --rows 2 --cols 2 --m 3 --k 4 --n 3";
+  auto r = run(small + " --json >&-");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("cannot write the results to standard output"), std::string::npos) << r.err;
+
+  ASSERT_TRUE(std::filesystem::is_character_file("/dev/full")) << "the test needs /dev/full";
+  r = run(small + " --vcd /dev/full");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("/dev/full"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("sc_except"), std::string::npos) << r.err;
+}
+
+// A name given twice is listed once; what gemm reports as the evaluation is what ran.
+TEST(cli, multipliers_and_evaluation_are_reported_as_used) {
+  auto r = run("multipliers --name exact8 --name exact8 --csv --no-area");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_lines(r.out), 2u) << r.out;
+  r = run("gemm --rows 2 --cols 2 --m 3 --k 4 --n 3 --bits 16 --mult trunc16_k8 --mult-eval table --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"mult_eval\": \"rtl\""), std::string::npos) << r.out;  // no table above 12 bits
+  r = run("gemm --rows 2 --cols 2 --m 3 --k 4 --n 3 --mult drum8_k4 --json");
+  EXPECT_NE(r.out.find("\"mult_eval\": \"table\""), std::string::npos) << r.out;
+  r = run("gemm --rows 2 --cols 2 --m 3 --k 4 --n 3 --mult exact8 --json");
+  EXPECT_NE(r.out.find("\"mult_eval\": \"native\""), std::string::npos) << r.out;
 }
 
 std::vector<std::string> json_strings(const std::string& json, const std::string& key) {

@@ -2,6 +2,8 @@
 // multiplier slot path, and the errors it raises.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "hw/array_core.h"
 #include "hw/mac_kernels.h"
 #include "hw/tabled_multiplier.h"
@@ -182,6 +184,16 @@ TEST(array_config, validate_names_the_parameter) {
   c = {};
   c.clock_period_ns = -1;
   expect_error(c, "clock period");
+  for (double bad : {0.0, 1e-4, 0.0015, 2e6, std::nan(""), HUGE_VAL}) {
+    c = {};
+    c.clock_period_ns = bad;
+    expect_error(c, "clock period must be 0.001..1000000 ns");
+  }
+  for (double good : {0.001, 0.25, 1.0, 2.5, 1e6}) {
+    c = {};
+    c.clock_period_ns = good;
+    EXPECT_NO_THROW(c.validate()) << good;
+  }
 }
 
 TEST(wrap_signed, twos_complement_wrap) {
