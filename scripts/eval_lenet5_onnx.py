@@ -30,7 +30,7 @@ SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(SCRIPT_DIR)
 sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 sys.path.insert(0, SCRIPT_DIR)
-from train_lenet5 import load_mnist_split, sha256_file  # noqa: E402  (numpy-only helpers)
+from train_lenet5 import MNIST_FILES, load_mnist_split, sha256_file  # noqa: E402  (numpy-only helpers)
 
 
 # --------------------------------------------------------------------------
@@ -187,39 +187,111 @@ def torch_reference(model, images, batch):
     return np.concatenate(outs)
 
 
+class BadInput(Exception):
+    """An option, file or model the script cannot use: one line on stderr, exit status 2."""
+
+
+def one_line(e):
+    """An exception's text on one line (onnx.checker messages span several)."""
+    text = " ".join(str(e).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def load_model(path):
+    if not os.path.isfile(path):
+        raise BadInput("cannot open %s: %s" % (path, "not a file" if os.path.exists(path) else "no such file"))
+    try:
+        return OnnxNumpyModel(path)
+    except OSError as e:
+        raise BadInput("cannot read %s: %s" % (path, e.strerror or one_line(e))) from None
+    except Exception as e:  # protobuf DecodeError, onnx ValidationError, unsupported ops, ...
+        raise BadInput("%s is not a LeNet-5 ONNX model this evaluator can run (%s: %s)"
+                       % (path, type(e).__name__, one_line(e))) from None
+
+
+def load_meta(path):
+    try:
+        with open(path) as f:
+            meta = json.load(f)
+    except OSError as e:
+        raise BadInput("cannot read %s: %s" % (path, e.strerror or one_line(e))) from None
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+        raise BadInput("%s is not valid JSON (%s)" % (path, one_line(e))) from None
+    if not isinstance(meta, dict):
+        raise BadInput("%s is not a JSON object (expected the metadata written by train_lenet5.py)" % path)
+    for key, kind in (("test_correct", int), ("test_total", int), ("float_test_accuracy_percent", (int, float))):
+        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
+            raise BadInput("%s lacks a numeric '%s' (expected the metadata written by train_lenet5.py)"
+                           % (path, key))
+    return meta
+
+
+def load_test_set(data_dir, default_dir):
+    if not os.path.isdir(data_dir):
+        raise BadInput("--data-dir %s: no such folder" % data_dir)
+    for name in MNIST_FILES["test"][:2]:
+        path = os.path.join(data_dir, name)
+        if not os.path.isfile(path):
+            hint = "; run scripts/fetch_mnist.sh first" if os.path.abspath(data_dir) == default_dir else ""
+            raise BadInput("%s not found%s" % (path, hint))
+    try:
+        return load_mnist_split(data_dir, "test")
+    except OSError as e:
+        raise BadInput("cannot read %s: %s" % (e.filename or data_dir, e.strerror or one_line(e))) from None
+    except ValueError as e:
+        raise BadInput(one_line(e)) from None
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, "%s: error: %s\n" % (self.prog, message))
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         description="Evaluate an exported LeNet-5 ONNX file on the MNIST test set with a "
                     "numpy ONNX interpreter and compare with the accuracy in its JSON.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    default_data = os.path.join(REPO_ROOT, "data", "mnist")
     p.add_argument("--onnx", default=os.path.join(REPO_ROOT, "models", "lenet5.onnx"))
     p.add_argument("--json", default=os.path.join(REPO_ROOT, "models", "lenet5.json"),
                    help="metadata written by train_lenet5.py ('' to skip the comparison)")
-    p.add_argument("--data-dir", default=os.path.join(REPO_ROOT, "data", "mnist"))
-    p.add_argument("--batch", type=int, default=500, help="images per forward pass")
+    p.add_argument("--data-dir", default=default_data)
+    p.add_argument("--batch", type=int, default=500, help="images per forward pass (>= 1)")
     p.add_argument("--max-diff", type=int, default=0,
-                   help="allowed difference in correctly classified images vs the JSON")
+                   help="allowed difference in correctly classified images vs the JSON (>= 0)")
     p.add_argument("--compare-torch", action="store_true",
                    help="also rebuild the net in torch from the initializers and compare logits")
     args = p.parse_args(argv)
-
+    if args.batch < 1:
+        p.error("--batch must be at least 1 (got %d)" % args.batch)
+    if args.max_diff < 0:
+        p.error("--max-diff must not be negative (got %d)" % args.max_diff)
     try:
-        images, labels = load_mnist_split(args.data_dir, "test")
-    except (OSError, ValueError) as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 1
+        return evaluate(args, default_data)
+    except BadInput as e:
+        print("%s: error: %s" % (p.prog, e), file=sys.stderr)
+        return 2
+
+
+def evaluate(args, default_data):
+    # Every input is checked before the evaluation starts.
+    meta = load_meta(args.json) if args.json else None
+    model = load_model(args.onnx)
+    images, labels = load_test_set(args.data_dir, default_data)
     x = (images.astype(np.float32) / 255.0)[:, None, :, :]  # pixel/255, no normalisation
 
-    model = OnnxNumpyModel(args.onnx)
     print("%s: %d nodes (%s)" % (args.onnx, len(model.nodes),
                                  ", ".join("%s(%s)" % (n.op_type, n.name) for n in model.nodes)))
 
     t0 = time.time()
-    logits = np.concatenate([model(x[i:i + args.batch]) for i in range(0, x.shape[0], args.batch)])
+    try:
+        logits = np.concatenate([model(x[i:i + args.batch]) for i in range(0, x.shape[0], args.batch)])
+    except (ValueError, KeyError, IndexError, TypeError, NotImplementedError) as e:
+        raise BadInput("%s cannot be evaluated on [N,1,28,28] MNIST images (%s: %s)"
+                       % (args.onnx, type(e).__name__, one_line(e))) from None
     if logits.shape != (x.shape[0], 10):
-        print("error: logits have shape %s, expected (%d, 10)" % (logits.shape, x.shape[0]),
-              file=sys.stderr)
-        return 1
+        raise BadInput("%s: logits have shape %s, expected (%d, 10)" % (args.onnx, logits.shape, x.shape[0]))
     pred = logits.argmax(axis=1)
     correct = int((pred == labels).sum())
     acc = correct / labels.shape[0]
@@ -228,14 +300,16 @@ def main(argv=None):
 
     status = 0
     if args.compare_torch:
-        ref = torch_reference(model, x, args.batch)
+        try:
+            ref = torch_reference(model, x, args.batch)
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise BadInput("%s: the torch rebuild does not fit its initializers (%s)"
+                           % (args.onnx, one_line(e))) from None
         agree = int((ref.argmax(axis=1) == pred).sum())
         print("torch rebuild from initializers: max |logit diff| %.3g, argmax agrees on %d/%d"
               % (float(np.abs(ref - logits).max()), agree, labels.shape[0]))
 
-    if args.json:
-        with open(args.json) as f:
-            meta = json.load(f)
+    if meta is not None:
         ref_correct = meta["test_correct"]
         sha = sha256_file(args.onnx)
         print("%s: float test accuracy %.2f%% (%d/%d)"

@@ -28,6 +28,8 @@ class CampaignError(Exception):
 def open_campaign(path):
     if not os.path.isfile(path):
         raise CampaignError(f"cannot open {path}: no such file")
+    if not os.access(path, os.R_OK):
+        raise CampaignError(f"cannot open {path}: permission denied")
     uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
     try:
         db = sqlite3.connect(uri, uri=True, timeout=10)
@@ -40,9 +42,20 @@ def open_campaign(path):
     return db, config
 
 
+def config_int(config, key, low, high):
+    value = config.get(key)
+    if value is None:
+        raise CampaignError(f"campaign config lacks the key '{key}'")
+    text = str(value).strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise CampaignError(f"campaign config: {key} = '{value}' is not an integer in {low}..{high}")
+    return int(text)
+
+
 def load(db, config):
     """Pair counts per (row, col, outcome) and per (bit, outcome), and the progress."""
-    rows, cols, bits = int(config["rows"]), int(config["cols"]), int(config["bits"])
+    rows, cols = config_int(config, "rows", 1, 4096), config_int(config, "cols", 1, 4096)
+    bits = config_int(config, "bits", 1, 64)
     import numpy as np
 
     pe = np.zeros((rows, cols, len(OUTCOMES)), dtype=np.int64)
@@ -50,6 +63,11 @@ def load(db, config):
     query = ("SELECT f.row, f.col, f.bit, r.outcome, COUNT(*) FROM results r JOIN faults f ON f.id = r.fault_id "
              "GROUP BY f.row, f.col, f.bit, r.outcome")
     for row, col, bit, outcome, count in db.execute(query):
+        if not all(isinstance(v, int) for v in (row, col, bit)):
+            raise CampaignError(f"faults table holds a fault at row {row!r}, col {col!r}, bit {bit!r} "
+                                "(expected integers)")
+        if not isinstance(outcome, int) or not 0 <= outcome < len(OUTCOMES):
+            raise CampaignError(f"results table holds outcome code {outcome!r} (expected 0..{len(OUTCOMES) - 1})")
         if 0 <= row < rows and 0 <= col < cols:
             pe[row, col, outcome] += count
         if 0 <= bit < bits:
@@ -153,24 +171,43 @@ def main(argv):
     prefix = args.out or os.path.splitext(args.database)[0]
     try:
         db, config = open_campaign(args.database)
-        pe, per_bit, faults, done = load(db, config)
-    except (CampaignError, sqlite3.DatabaseError, KeyError, ValueError) as e:
-        detail = f"missing config key {e}" if isinstance(e, KeyError) else str(e)
-        print(f"plot_campaign.py: error: {detail}", file=sys.stderr)
-        return 2
+        try:
+            pe, per_bit, faults, done = load(db, config)
+            subtitle = describe(config, faults, done)
+        except KeyError as e:
+            raise CampaignError(f"{args.database}: campaign config lacks the key {e}") from None
+        except (CampaignError, sqlite3.Error) as e:
+            raise CampaignError(f"{args.database}: {e}") from None
+    except CampaignError as e:
+        return fail(str(e))
     import matplotlib
 
     matplotlib.use("Agg")
     directory = os.path.dirname(prefix)
     if directory:
-        os.makedirs(directory, exist_ok=True)
-    subtitle = describe(config, faults, done)
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as e:
+            blocker = directory
+            while blocker and not os.path.exists(blocker) and os.path.dirname(blocker) != blocker:
+                blocker = os.path.dirname(blocker)
+            if blocker and os.path.exists(blocker) and not os.path.isdir(blocker):
+                return fail(f"cannot write {prefix}_pe_critical.png: {blocker} is not a folder")
+            return fail(f"cannot create the output folder {directory}: {e.strerror or e}")
     outputs = [prefix + "_pe_critical.png", prefix + "_bits.png"]
-    plot_pe(pe, config, subtitle, outputs[0])
-    plot_bits(per_bit, subtitle, outputs[1])
+    for path, draw in zip(outputs, (lambda p: plot_pe(pe, config, subtitle, p), lambda p: plot_bits(per_bit, subtitle, p))):
+        try:
+            draw(path)
+        except OSError as e:
+            return fail(f"cannot write {path}: {e.strerror or e}")
     for path in outputs:
         print(path)
     return 0
+
+
+def fail(message):
+    print(f"plot_campaign.py: error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -91,11 +91,14 @@ fi
 images=${images:-100}
 margin=${margin:-0.01}
 batch=${batch:-$rows}
-for pair in "images:$images" "rows:$rows" "cols:$cols" "batch:$batch" "seed:$seed" "jobs:$jobs"; do
-  [[ ${pair#*:} =~ ^[0-9]+$ ]] || die "--${pair%%:*} expects a non-negative integer (got '${pair#*:}')"
+# Checked here, before any campaign starts (axsa campaign checks its own ranges too).
+for pair in "images:$images" "rows:$rows" "cols:$cols" "batch:$batch" "jobs:$jobs"; do
+  [[ ${pair#*:} =~ ^0*[1-9][0-9]*$ ]] || die "--${pair%%:*} expects a positive integer (got '${pair#*:}')"
 done
+[[ $seed =~ ^[0-9]+$ ]] || die "--seed expects a non-negative integer (got '$seed')"
 for pair in "margin:$margin" "confidence:$confidence"; do
-  [[ ${pair#*:} =~ ^0?\.[0-9]+$ ]] || die "--${pair%%:*} expects a number between 0 and 1 (got '${pair#*:}')"
+  [[ ${pair#*:} =~ ^0?\.[0-9]*[1-9][0-9]*$ ]] ||
+    die "--${pair%%:*} expects a number strictly between 0 and 1 (got '${pair#*:}')"
 done
 [[ -x $axsa ]] || die "no axsa executable at $axsa (build with scripts/build.sh, or pass --axsa)"
 
@@ -118,7 +121,7 @@ for m in "${approx[@]}"; do
   configs+=("int8_$m 8 $m")
 done
 
-mkdir -p "$out"
+mkdir_error=$(mkdir -p -- "$out" 2>&1) || die "--out: ${mkdir_error#mkdir: }"
 echo "survey: ${#configs[@]} campaigns into $out ($images images, margin $margin at confidence $confidence," \
   "${rows}x${cols}, batch $batch, $site $faults)" >&2
 names=()
@@ -127,9 +130,13 @@ for c in "${configs[@]}"; do
   names+=("$name")
   db=$out/$name.db
   echo "== $name: INT$bits, multiplier $mult" >&2
-  if ! "$axsa" campaign --model "$model" --data "$data" --images "$images" --bits "$bits" --mult "$mult" \
+  status=0
+  "$axsa" campaign --model "$model" --data "$data" --images "$images" --bits "$bits" --mult "$mult" \
     --rows "$rows" --cols "$cols" --batch "$batch" --site "$site" --faults "$faults" --confidence "$confidence" --margin "$margin" \
-    --seed "$seed" --out "$db" --resume --jobs "$jobs"; then
+    --seed "$seed" --out "$db" --resume --jobs "$jobs" || status=$?
+  # 2: axsa refused its input and said why on its one error line; rerunning would not help.
+  [[ $status == 2 ]] && exit 2
+  if [[ $status != 0 ]]; then
     echo "reproduce_survey_table.sh: error: campaign $name stopped; rerun the same command to resume it" >&2
     exit 1
   fi
