@@ -7,10 +7,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "faults/fault_space.h"
 
 namespace axsa::faults {
 
@@ -72,6 +77,7 @@ class statement {
   }
 
   bool is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+  bool is_integer(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_INTEGER; }
   std::int64_t int64(int col) const { return sqlite3_column_int64(m_stmt, col); }
   double real(int col) const { return is_null(col) ? std::nan("") : sqlite3_column_double(m_stmt, col); }
   std::string text(int col) const {
@@ -122,27 +128,74 @@ class transaction {
   bool m_done = false;
 };
 
-bool file_exists(const std::string& path, bool* empty = nullptr) {
+const char* file_type(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "a special file";
+}
+
+// False when nothing is at path. Anything but a regular file is refused before SQLite sees it:
+// it blocks opening a FIFO, calls a directory a "disk I/O error", and the replacing of an
+// empty file would turn a device node into a database.
+bool database_file(const std::string& path, bool for_writing, bool* empty = nullptr) {
+  if (path.empty()) throw config_error("the database path is empty");
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return false;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return false;
+    throw config_error("cannot open " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw config_error(path + " is " + file_type(st.st_mode) +
+                       (for_writing ? ", not a regular file; refusing to replace it by a campaign database"
+                                    : ", not a campaign database"));
+  }
   if (empty) *empty = st.st_size == 0;
   return true;
 }
 
+std::string folder_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// SQLite writes its -wal and -shm files next to the database; where it may not, it opens the
+// file read-only without a word and the first write fails as "attempt to write a readonly
+// database", which the caller would take for a damaged file.
+void require_writable(const std::string& path, const std::string& doing, bool file_too) {
+  const std::string folder = folder_of(path);
+  if (access(folder.c_str(), W_OK | X_OK) != 0) {
+    throw config_error("cannot " + doing + " " + path + ": cannot write in the folder " + folder + " (" +
+                       std::strerror(errno) + ")");
+  }
+  if (file_too && access(path.c_str(), R_OK | W_OK) != 0) {
+    throw config_error("cannot " + doing + " " + path + ": " + std::strerror(errno));
+  }
+}
+
 // A database file without its WAL belongs to nobody: a stale -wal next to a new file could
-// otherwise be replayed into it.
+// otherwise be replayed into it. The caller has checked the database itself; a sibling that is
+// not a regular file is not SQLite's and stays.
 void remove_database_files(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
     const std::string p = path + suffix;
+    struct stat st {};
+    if (*suffix != '\0' && lstat(p.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      throw config_error("refusing to remove " + p + ", which is " + file_type(st.st_mode) + ", to overwrite " + path);
+    }
     if (std::remove(p.c_str()) != 0 && errno != ENOENT) {
-      throw config_error("cannot remove " + p + " to overwrite it");
+      throw config_error("cannot remove " + p + " to overwrite it: " + std::strerror(errno));
     }
   }
 }
 
-sqlite3* open_connection(const std::string& path, int flags) {
+// Throws config_error naming `path` (the file as the user gave it; `name` may be a URI).
+sqlite3* open_connection(const std::string& name, int flags, const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  const int rc = sqlite3_open_v2(name.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);
@@ -154,16 +207,71 @@ sqlite3* open_connection(const std::string& path, int flags) {
   return db;
 }
 
-// False for a file SQLite created but nothing was committed to yet; config_error for a file that
-// is not an SQLite database at all.
-bool has_tables(sqlite3* db, const std::string& path) {
+// The URI form of a file name, so that the query can ask for read-only or immutable access;
+// every byte but the plain ones is percent-escaped ('?', '#' and '%' would otherwise end or
+// change the path), and an absolute path gets the empty authority of "file://".
+std::string file_uri(const std::string& path, const char* query) {
+  std::string uri = path.front() == '/' ? "file://" : "file:";
+  for (const unsigned char c : path) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '.' ||
+        c == '_' || c == '-' || c == '~') {
+      uri += static_cast<char>(c);
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      uri += hex;
+    }
+  }
+  return uri + "?" + query;
+}
+
+// SQLite reads the schema (and, in WAL mode, sets up the -shm index) on the first query: the
+// extended result code of that query, with any_tables telling whether the schema is not empty.
+int first_read(sqlite3* db, bool* any_tables = nullptr) {
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master", -1, &raw, nullptr);
   if (rc == SQLITE_OK) rc = sqlite3_step(raw);
-  const bool any = rc == SQLITE_ROW && sqlite3_column_int64(raw, 0) > 0;
-  const std::string msg = sqlite3_errmsg(db);
+  if (rc == SQLITE_ROW && any_tables) *any_tables = sqlite3_column_int64(raw, 0) > 0;
+  rc = rc == SQLITE_ROW ? SQLITE_OK : sqlite3_extended_errcode(db);
   sqlite3_finalize(raw);
-  if (rc != SQLITE_ROW) throw config_error(path + " is not an axsa campaign database (" + msg + ")");
+  return rc;
+}
+
+bool non_empty_file(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && st.st_size > 0;
+}
+
+// A reader of a WAL database needs the -shm index next to it, which SQLite creates even for
+// reading; in a folder the reader may not write (an archived campaign, another user's results)
+// that fails although nothing is to be written. With no -wal log every commit is in the file
+// itself, so it is then read as immutable (no index, no locks); with a log, ignoring it would
+// silently drop the last commits, so that is an error.
+sqlite3* open_for_reading(const std::string& path) {
+  sqlite3* db = open_connection(file_uri(path, "mode=ro"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
+  const int rc = first_read(db);
+  if (rc == SQLITE_OK || ((rc & 0xff) != SQLITE_READONLY && (rc & 0xff) != SQLITE_CANTOPEN)) {
+    return db;  // any other failure is the caller's to name (mostly: not a database)
+  }
+  const std::string msg = sqlite3_errmsg(db);
+  sqlite3_close_v2(db);
+  for (const char* log : {"-wal", "-journal"}) {
+    if (non_empty_file(path + log)) {
+      throw config_error("cannot read " + path + ": its last commits are in " + path + log +
+                         ", which SQLite cannot read without writing in that folder (" + msg + ")");
+    }
+  }
+  db = open_connection(file_uri(path, "mode=ro&immutable=1"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
+  return db;
+}
+
+// False for a file SQLite created but nothing was committed to yet; config_error for a file that
+// is not an SQLite database at all.
+bool has_tables(sqlite3* db, const std::string& path) {
+  bool any = false;
+  if (first_read(db, &any) != SQLITE_OK) {
+    throw config_error(path + " is not an axsa campaign database (" + sqlite3_errmsg(db) + ")");
+  }
   return any;
 }
 
@@ -242,7 +350,7 @@ campaign_config campaign_config::from_key_values(const std::vector<std::pair<std
     if (it == m.end()) throw config_error(std::string("campaign config lacks the key '") + key + "'");
     return it->second;
   };
-  auto bad = [&](const char* key, const char* expected) {
+  auto bad = [&](const char* key, const std::string& expected) {
     return config_error(std::string("campaign config: ") + key + " = '" + get(key) + "' is not " + expected);
   };
   auto uint = [&](const char* key) -> std::uint64_t {
@@ -267,31 +375,59 @@ campaign_config campaign_config::from_key_values(const std::vector<std::pair<std
     if (v.empty() || end != v.c_str() + v.size()) throw bad(key, "a number");
     return r;
   };
+  // The ranges the campaign command accepts: anything else was not written by axsa, and would be
+  // reported as a complete campaign with shares above 100 % or an empty array.
+  auto in_range = [&](const char* key, std::uint64_t lo, std::uint64_t hi) -> unsigned {
+    const auto v = small(key);
+    if (v < lo || v > hi) throw bad(key, "in " + std::to_string(lo) + ".." + std::to_string(hi));
+    return v;
+  };
+  auto positive = [&](const char* key) -> std::uint64_t {
+    const auto v = uint(key);
+    if (v == 0) throw bad(key, "a positive integer");
+    return v;
+  };
+  auto share = [&](const char* key) -> double {
+    const double v = real(key);
+    if (!(v > 0 && v < 1)) throw bad(key, "strictly between 0 and 1");
+    return v;
+  };
   campaign_config c;
   c.model_path = get("model_path");
   c.model_sha256 = get("model_sha256");
   c.data_dir = get("data_dir");
-  c.bits = small("bits");
-  c.acc_bits = small("acc_bits");
-  c.rows = small("rows");
-  c.cols = small("cols");
+  c.bits = in_range("bits", 2, 16);
+  c.acc_bits = in_range("acc_bits", 2, 64);
+  c.rows = in_range("rows", 1, hw::array_config::max_dim);
+  c.cols = in_range("cols", 1, hw::array_config::max_dim);
   c.mult = get("mult");
   c.mult_eval = get("mult_eval");
   c.engine = get("engine");
   c.site = get("site");
+  try {
+    (void)parse_site(c.site);
+  } catch (const config_error&) {
+    throw bad("site", "weight-link or weight-mult");
+  }
   c.fault_types = get("fault_types");
+  try {
+    (void)parse_fault_set(c.fault_types);
+  } catch (const config_error&) {
+    throw bad("fault_types", "stuck-at, bit-flip or all");
+  }
   c.first_image = uint("first_image");
-  c.images = uint("images");
-  c.batch = uint("batch");
-  c.confidence = real("confidence");
-  c.margin = real("margin");
-  c.p = real("p");
+  c.images = positive("images");
+  c.batch = positive("batch");
+  c.confidence = share("confidence");
+  c.margin = share("margin");
+  c.p = share("p");
   const std::string& ex = get("exhaustive");
   if (ex != "true" && ex != "false") throw bad("exhaustive", "true or false");
   c.exhaustive = ex == "true";
   c.seed = uint("seed");
-  c.population = uint("population");
-  c.sample_size = uint("sample_size");
+  c.population = positive("population");
+  c.sample_size = positive("sample_size");
+  if (c.sample_size > c.population) throw bad("sample_size", "in 1.." + std::to_string(c.population) + " (the population)");
   c.golden_cycles = uint("golden_cycles");
   c.version = get("version");
   return c;
@@ -412,9 +548,11 @@ void set_pragmas(sqlite3* db, const std::string& path) {
 
 }  // namespace
 
-campaign_db campaign_db::open_writable(const std::string& path) {
-  campaign_db db(open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE), path);
-  set_pragmas(db.m_db, path);
+campaign_db campaign_db::open_writable(const std::string& path, bool create) {
+  campaign_db db(open_connection(path, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), path), path);
+  // Where SQLite falls back to read-only on its own (a read-only file system) the first write
+  // would fail as "attempt to write a readonly database".
+  if (sqlite3_db_readonly(db.m_db, "main") == 1) throw config_error("cannot write " + path + ": SQLite opened it read-only");
   return db;
 }
 
@@ -429,24 +567,30 @@ void campaign_db::initialise(const campaign_config& cfg) {
 
 campaign_db campaign_db::create(const std::string& path, const campaign_config& cfg, bool overwrite) {
   bool empty = false;
-  if (file_exists(path, &empty) && !empty) {
+  const bool exists = database_file(path, true, &empty);
+  if (exists && !empty) {
     if (!overwrite) throw config_error(path + " already exists; refusing to overwrite it");
+    // Only the format is checked: a campaign database with damaged contents may be replaced.
     try {
-      (void)open_read_only(path);
+      campaign_db old(open_for_reading(path), path);
+      (void)read_config(old.m_db, path);
     } catch (const config_error&) {
       throw config_error("refusing to overwrite " + path + ", which is not an axsa campaign database");
     }
   }
+  require_writable(path, exists ? "overwrite" : "create", false);
   remove_database_files(path);
-  campaign_db db = open_writable(path);
+  campaign_db db = open_writable(path, true);
+  set_pragmas(db.m_db, path);
   db.initialise(cfg);
   return db;
 }
 
 campaign_db campaign_db::resume(const std::string& path, const campaign_config& cfg) {
   bool empty = false;
-  if (!file_exists(path, &empty) || empty) return create(path, cfg, false);
-  campaign_db db(open_connection(path, SQLITE_OPEN_READWRITE), path);
+  if (!database_file(path, true, &empty) || empty) return create(path, cfg, false);
+  require_writable(path, "resume", true);
+  campaign_db db = open_writable(path, false);
   if (!has_tables(db.m_db, path)) {  // created, then killed before its first commit
     set_pragmas(db.m_db, path);
     db.initialise(cfg);
@@ -463,17 +607,53 @@ campaign_db campaign_db::resume(const std::string& path, const campaign_config& 
     }
   }
   set_pragmas(db.m_db, path);
+  db.check_contents();
   return db;
 }
 
 campaign_db campaign_db::open_read_only(const std::string& path) {
-  if (!file_exists(path)) throw config_error("cannot open " + path + ": no such file");
-  campaign_db db(open_connection(path, SQLITE_OPEN_READONLY), path);
+  if (!database_file(path, false)) throw config_error("cannot open " + path + ": no such file");
+  if (access(path.c_str(), R_OK) != 0) throw config_error("cannot open " + path + ": " + std::strerror(errno));
+  campaign_db db(open_for_reading(path), path);
   (void)read_config(db.m_db, path);
+  db.check_contents();
   return db;
 }
 
-campaign_config campaign_db::config() const { return campaign_config::from_key_values(read_config(m_db, m_path)); }
+void campaign_db::check_contents() const {
+  {
+    std::set<std::string> tables;
+    statement s(m_db, m_path, "SELECT name FROM sqlite_master WHERE type = 'table'");
+    while (s.step("cannot list the tables")) tables.insert(s.text(0));
+    for (const char* t : {"golden", "faults", "results"}) {
+      if (tables.count(t) == 0) throw config_error(m_path + " is a damaged axsa campaign database: it has no " + t + " table");
+    }
+  }
+  const campaign_config cfg = config();
+  const std::uint64_t stored = faults().size();  // checks every fault against cfg
+  if (stored > cfg.sample_size) {
+    throw config_error(m_path + ": its fault list holds " + std::to_string(stored) + " faults, more than the sample size " +
+                       std::to_string(cfg.sample_size));
+  }
+  statement bad(m_db, m_path,
+                "SELECT fault_id, image, outcome, EXISTS (SELECT 1 FROM faults f WHERE f.id = r.fault_id) FROM results r "
+                "WHERE typeof(outcome) <> 'integer' OR outcome NOT BETWEEN 0 AND 4 OR "
+                "NOT EXISTS (SELECT 1 FROM faults f WHERE f.id = r.fault_id) LIMIT 1");
+  if (bad.step("cannot check the results")) {
+    const std::string where = m_path + ": results of fault " + bad.text(0) + " on image " + bad.text(1);
+    if (bad.int64(3) == 0) throw config_error(where + ", which is not in the fault list");
+    throw config_error(where + ": outcome '" + bad.text(2) + "' is not an outcome code (0..4)");
+  }
+}
+
+campaign_config campaign_db::config() const {
+  const auto kv = read_config(m_db, m_path);
+  try {
+    return campaign_config::from_key_values(kv);
+  } catch (const config_error& e) {
+    throw config_error(m_path + ": " + e.what());
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // golden run
@@ -554,21 +734,53 @@ void campaign_db::store_faults(const std::vector<fault>& list) {
 }
 
 std::vector<fault> campaign_db::faults() const {
-  statement s(m_db, m_path, "SELECT site, kind, row, col, bit, first_cycle, last_cycle FROM faults ORDER BY id");
+  // A stored fault the campaign could not have drawn (a bit beyond the weight, a PE outside the
+  // array, an empty window) would run as a silently Masked or Crash fault: refused instead.
+  const campaign_config cfg = config();
+  hw::array_config array;
+  array.rows = cfg.rows;
+  array.cols = cfg.cols;
+  array.data_bits = cfg.bits;
+  array.acc_bits = cfg.acc_bits;
+  const fault_site site = parse_site(cfg.site);
+  const fault_set types = parse_fault_set(cfg.fault_types);
+  statement s(m_db, m_path, "SELECT id, site, kind, row, col, bit, first_cycle, last_cycle FROM faults ORDER BY id");
   std::vector<fault> out;
   while (s.step("cannot read the fault list")) {
+    const std::string where = m_path + ": fault " + s.text(0);
+    auto integer = [&](int col, const char* name, std::uint64_t max) -> std::uint64_t {
+      if (!s.is_integer(col) || s.int64(col) < 0 || static_cast<std::uint64_t>(s.int64(col)) > max) {
+        throw config_error(where + ": " + name + " '" + s.text(col) + "' is not an integer in 0.." + std::to_string(max));
+      }
+      return static_cast<std::uint64_t>(s.int64(col));
+    };
+    if (s.int64(0) != static_cast<std::int64_t>(out.size())) {
+      throw config_error(m_path + ": the fault ids are not 0.." + std::to_string(fault_count() - 1) + " (fault " +
+                         std::to_string(out.size()) + " is missing)");
+    }
     fault f;
     try {
-      f.site = parse_site(s.text(0));
-      f.kind = parse_kind(s.text(1));
+      f.site = parse_site(s.text(1));
+      f.kind = parse_kind(s.text(2));
     } catch (const config_error& e) {
-      throw config_error(m_path + ": fault " + std::to_string(out.size()) + ": " + e.what());
+      throw config_error(where + ": " + e.what());
     }
-    f.row = static_cast<unsigned>(s.int64(2));
-    f.col = static_cast<unsigned>(s.int64(3));
-    f.bit = static_cast<unsigned>(s.int64(4));
-    f.first_cycle = static_cast<std::uint64_t>(s.int64(5));
-    f.last_cycle = s.is_null(6) ? no_end : static_cast<std::uint64_t>(s.int64(6));
+    constexpr std::uint64_t max_index = std::numeric_limits<unsigned>::max();
+    constexpr auto max_cycle = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    f.row = static_cast<unsigned>(integer(3, "row", max_index));
+    f.col = static_cast<unsigned>(integer(4, "col", max_index));
+    f.bit = static_cast<unsigned>(integer(5, "bit", max_index));
+    f.first_cycle = integer(6, "first_cycle", max_cycle);
+    f.last_cycle = s.is_null(7) ? no_end : integer(7, "last_cycle", max_cycle);
+    try {
+      f.validate(array);
+    } catch (const config_error& e) {
+      throw config_error(where + ": " + e.what());
+    }
+    if (f.site != site) throw config_error(where + " is on the " + to_string(f.site) + " of a campaign on the " + cfg.site);
+    if (f.kind == fault_kind::bit_flip ? types == fault_set::stuck_at : types == fault_set::bit_flip) {
+      throw config_error(where + " is a " + to_string(f.kind) + " fault in a campaign of " + cfg.fault_types + " faults");
+    }
     out.push_back(f);
   }
   return out;
@@ -627,6 +839,10 @@ std::vector<pair_result> campaign_db::results(std::uint64_t fault_id) const {
   while (s.step("cannot read results")) {
     pair_result r;
     r.image = static_cast<std::uint32_t>(s.int64(0));
+    if (s.int64(1) < 0 || s.int64(1) >= static_cast<std::int64_t>(outcome_count)) {
+      throw config_error(m_path + ": results of fault " + std::to_string(fault_id) + " on image " + s.text(0) +
+                         ": outcome '" + s.text(1) + "' is not an outcome code (0..4)");
+    }
     r.result = static_cast<outcome>(s.int64(1));
     r.golden_label = static_cast<int>(s.int64(2));
     r.faulty_label = static_cast<int>(s.int64(3));
@@ -659,7 +875,10 @@ campaign_db::summary campaign_db::summarize() const {
     while (s.step("cannot read the results")) {
       const auto id = static_cast<std::uint64_t>(s.int64(0));
       const auto o = static_cast<std::size_t>(s.int64(1));
-      if (id >= list.size() || o >= outcome_count) throw std::runtime_error(m_path + ": results of an unknown fault or outcome");
+      if (id >= list.size() || o >= outcome_count) {
+        throw config_error(m_path + ": results of fault " + s.text(0) + " with outcome '" + s.text(1) +
+                           "': not a stored fault or not an outcome code (0..4)");
+      }
       per_fault[id][o] += static_cast<std::uint64_t>(s.int64(2));
     }
   }

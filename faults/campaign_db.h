@@ -68,13 +68,17 @@ class campaign_db {
  public:
   // Creates a campaign database. An existing non-empty file is a config_error naming it unless
   // overwrite is set; even then only an axsa campaign database (or an empty file) is replaced.
+  // Anything at path that is not a regular file (a FIFO, a device, a directory) is refused, and
+  // so is a folder the process may not write in, naming the reason.
   static campaign_db create(const std::string& path, const campaign_config& cfg, bool overwrite);
   // Reopens a campaign to continue it (creates it when the file does not exist or is empty).
   // A stored config that differs from cfg is a config_error naming the first differing key and
-  // both values.
+  // both values; so is a database open_read_only would refuse.
   static campaign_db resume(const std::string& path, const campaign_config& cfg);
-  // For reports; works while a campaign is writing. config_error if the file is missing or is
-  // not a campaign database.
+  // For reports; works while a campaign is writing, and in a folder the reader may not write.
+  // config_error if the file is missing, is not a campaign database, or holds what no campaign
+  // writes: a config outside the campaign's ranges, a missing table, a fault that does not fit
+  // the stored array, an unknown outcome code.
   static campaign_db open_read_only(const std::string& path);
 
   campaign_db(campaign_db&& other) noexcept;
@@ -97,7 +101,7 @@ class campaign_db {
   // same list again (a resumed campaign re-drawing its sample) is a no-op; a different one is a
   // config_error. A window ending at the maximum cycle (permanent fault) is stored as NULL.
   void store_faults(const std::vector<fault>& faults);
-  std::vector<fault> faults() const;                  // in id order
+  std::vector<fault> faults() const;                  // in id order; config_error for one the config rules out
   std::uint64_t fault_count() const;                  // faults stored
   std::vector<std::uint64_t> pending_faults() const;  // ids with no results yet, ascending
 
@@ -145,8 +149,11 @@ class campaign_db {
 
  private:
   campaign_db(sqlite3* db, std::string path);
-  static campaign_db open_writable(const std::string& path);
+  static campaign_db open_writable(const std::string& path, bool create);
   void initialise(const campaign_config& cfg);
+  // config_error naming what is wrong unless the stored config is valid, every table is there,
+  // every stored fault fits the config and every result has an outcome code of a stored fault.
+  void check_contents() const;
   void close() noexcept;
 
   sqlite3* m_db = nullptr;

@@ -3,6 +3,7 @@
 // outcome with confidence intervals, and the achieved margin of error (docs/campaigns.md).
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -127,6 +128,32 @@ void print_text(const std::string& file, const campaign_db::summary& s) {
               percent(s.margin).c_str(), level.c_str(), percent(cfg.margin).c_str(), percent(s.planned_margin).c_str());
 }
 
+// `--csv results.db` would replace the campaign by its own summary, and a CSV written over the
+// -wal log would lose its last commits: the database and SQLite's files next to it are refused,
+// by identity where they exist (links, other spellings) and by name where they do not yet.
+void refuse_database_as_csv(const std::string& csv, const std::string& database) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path target = fs::absolute(csv, ec).lexically_normal();  // empty if there is no such path
+  // SQLite follows a symbolic link to the database and keeps its -wal next to the target.
+  std::vector<fs::path> bases{fs::path(database)};
+  const fs::path resolved = fs::canonical(database, ec);
+  if (!resolved.empty()) bases.push_back(resolved);
+  for (const fs::path& base : bases) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      const fs::path sibling = base.string() + suffix;
+      std::error_code ignored;  // a file that does not exist is compared by name
+      bool same = fs::equivalent(csv, sibling, ignored);
+      if (!same && !target.empty()) same = fs::absolute(sibling, ignored).lexically_normal() == target;
+      if (same) {
+        throw config_error("--csv " + csv + " would overwrite " +
+                           (*suffix ? sibling.string() + ", a file of the campaign database " + database
+                                    : "the campaign database " + database));
+      }
+    }
+  }
+}
+
 void write_csv(const std::string& path, const std::string& file, const campaign_db::summary& s) {
   const auto& cfg = s.config;
   std::ofstream out(path);
@@ -183,6 +210,7 @@ int run_report(const std::vector<std::string>& args) {
   if (files.size() != 1) throw config_error("expects one campaign database (got " + std::to_string(files.size()) + ")");
   const std::string& file = files.front();
 
+  if (vm.count("csv")) refuse_database_as_csv(vm["csv"].as<std::string>(), file);
   const auto db = campaign_db::open_read_only(file);
   const auto summary = db.summarize();
   if (vm.count("csv")) write_csv(vm["csv"].as<std::string>(), file, summary);

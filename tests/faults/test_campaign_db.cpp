@@ -7,10 +7,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <regex>
 #include <sstream>
 
+#include <grp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -530,6 +533,329 @@ TEST_F(campaign_db_test, report_errors_are_one_line_and_exit_2) {
   const auto help = run(std::string(AXSA_BIN) + " report --help");
   EXPECT_EQ(help.exit_code, 0);
   for (const char* opt : {"--csv", "--json", "results.db"}) EXPECT_NE(help.out.find(opt), std::string::npos) << opt;
+}
+
+// --- bad files and tampered databases -------------------------------------------------------
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Edits a database behind the API's back, as a user or a damaged disk could; CHECK constraints
+// are off, so that outcome codes the schema forbids can be written.
+command_result tamper(const std::string& path, const std::string& sql) {
+  const std::string script =
+      "import sqlite3, sys\n"
+      "c = sqlite3.connect(sys.argv[1])\n"
+      "c.execute('PRAGMA ignore_check_constraints = 1')\n"
+      "c.executescript(sys.argv[2])\n"
+      "c.commit()\n";
+  return test::run_command(python + " -c " + shell_quote(script) + " " + shell_quote(path) + " " + shell_quote(sql),
+                           testing::TempDir());
+}
+
+// f() in a child process that runs as nobody when the test runs as root (a folder's permissions
+// do not stop root); what f returns, or "(skip) ..." when the privileges cannot be dropped (the
+// caller fails on that).
+std::string as_unprivileged(const std::function<std::string()>& f) {
+  int out[2];
+  if (pipe(out) != 0) return "(skip) no pipe";
+  const pid_t child = fork();
+  if (child < 0) return "(skip) no fork";
+  if (child == 0) {
+    close(out[0]);
+    std::string text;
+    if (geteuid() == 0 && (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) {
+      text = "(skip) cannot drop root privileges";
+    } else {
+      text = f();
+    }
+    const bool ok = write(out[1], text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    _exit(ok ? 0 : 1);
+  }
+  close(out[1]);
+  std::string text;
+  char buf[512];
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  close(out[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return text;
+}
+
+// A command line run as nobody when the test runs as root, through setpriv; "" if there is none.
+std::string unprivileged(const std::string& cmd) {
+  if (geteuid() != 0) return cmd;
+  if (!fs::exists("/usr/bin/setpriv")) return "";
+  return "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups " + cmd;
+}
+
+TEST_F(campaign_db_test, only_regular_files_are_created_replaced_or_read) {
+  ASSERT_EQ(mkfifo(file("pipe.db").c_str(), 0644), 0);
+  fs::create_directory(file("dir.db"));
+  // An existing FIFO is empty, which create() used to take for a new file and replace.
+  for (const bool overwrite : {false, true}) {
+    const auto msg = message_of([&] { (void)campaign_db::create(file("pipe.db"), small_config(), overwrite); });
+    EXPECT_NE(msg.find(file("pipe.db") + " is a FIFO, not a regular file"), std::string::npos) << msg;
+  }
+  auto msg = message_of([&] { (void)campaign_db::resume(file("pipe.db"), small_config()); });
+  EXPECT_NE(msg.find("is a FIFO"), std::string::npos) << msg;
+  msg = message_of([&] { (void)campaign_db::create(file("dir.db"), small_config(), true); });
+  EXPECT_NE(msg.find(file("dir.db") + " is a directory"), std::string::npos) << msg;
+  EXPECT_TRUE(fs::is_fifo(file("pipe.db")));
+  EXPECT_TRUE(fs::is_directory(file("dir.db")));
+
+  // Nor is a stray -wal that is not a file removed to make room.
+  fs::create_directory(file("new.db-wal"));
+  msg = message_of([&] { (void)campaign_db::create(file("new.db"), small_config(), false); });
+  EXPECT_NE(msg.find("refusing to remove " + file("new.db-wal") + ", which is a directory"), std::string::npos) << msg;
+  EXPECT_TRUE(fs::is_directory(file("new.db-wal")));
+  EXPECT_FALSE(fs::exists(file("new.db")));
+
+  // Reading a FIFO would block in SQLite; a directory was "disk I/O error".
+  for (const auto& [name, kind] : std::vector<std::pair<std::string, std::string>>{{"pipe.db", "a FIFO"},
+                                                                                 {"dir.db", "a directory"}}) {
+    const auto r = run("timeout 20 " + std::string(AXSA_BIN) + " report " + file(name));
+    EXPECT_EQ(r.exit_code, 2) << name;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find(file(name) + " is " + kind + ", not a campaign database"), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(campaign_db_test, an_empty_path_is_named_as_such) {
+  for (const bool overwrite : {false, true}) {
+    const auto msg = message_of([&] { (void)campaign_db::create("", small_config(), overwrite); });
+    EXPECT_EQ(msg, "the database path is empty");
+  }
+  EXPECT_EQ(message_of([&] { (void)campaign_db::resume("", small_config()); }), "the database path is empty");
+  const auto r = run(std::string(AXSA_BIN) + " report ''");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "axsa report: error: the database path is empty\n");
+}
+
+TEST_F(campaign_db_test, report_never_writes_its_csv_over_the_database) {
+  write_example(file("e.db"));
+  fs::create_symlink(file("e.db"), file("link.db"));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {file("e.db"), file("e.db")},           {file("e.db"), m_dir + "./e.db"},
+      {file("e.db"), file("link.db")},        {file("link.db"), file("e.db")},
+      {file("e.db"), file("e.db-wal")},       {file("e.db"), file("e.db-shm")},
+      {file("link.db"), file("e.db-wal")},
+  };
+  for (const auto& [db, csv] : cases) {
+    const auto r = run(std::string(AXSA_BIN) + " report " + db + " --csv " + csv);
+    EXPECT_EQ(r.exit_code, 2) << db << " --csv " << csv;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("--csv " + csv + " would overwrite"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  EXPECT_EQ(campaign_db::open_read_only(file("e.db")).completed_faults(), 4u);
+  EXPECT_EQ(read_text(file("e.db")).compare(0, 16, std::string("SQLite format 3\0", 16)), 0);
+  EXPECT_FALSE(fs::exists(file("e.db-wal")) && read_text(file("e.db-wal")).find("file,status") != std::string::npos);
+}
+
+TEST_F(campaign_db_test, odd_characters_in_the_path_survive_the_read_only_uri) {
+  for (const std::string name : {"a ?b#c%41d.db", "file:x.db", "%2e.db"}) {
+    write_example(file(name));
+    EXPECT_EQ(campaign_db::open_read_only(file(name)).completed_faults(), 4u) << name;
+    const auto r = run(std::string(AXSA_BIN) + " report " + shell_quote(file(name)) + " --json");
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_EQ(json_number(r.out, "faults"), 4) << name;
+  }
+  // "file://" + "//tmp/..." keeps the authority empty and the path whole.
+  EXPECT_EQ(campaign_db::open_read_only("/" + file("file:x.db")).completed_faults(), 4u);
+}
+
+TEST_F(campaign_db_test, a_database_in_a_folder_nobody_may_write_is_read_but_not_replaced) {
+  fs::create_directory(file("ro"));
+  write_example(file("ro/e.db"));  // closed: the WAL is folded into the file, no -shm
+  {
+    // A campaign stopped without closing: its last commits are only in the -wal log.
+    auto writer = campaign_db::create(file("w.db"), small_config(), false);
+    writer.store_faults(example_faults());
+    fs::copy_file(file("w.db"), file("ro/w.db"));
+    fs::copy_file(file("w.db-wal"), file("ro/w.db-wal"));
+  }
+  ASSERT_FALSE(fs::exists(file("ro/e.db-shm")));
+  fs::permissions(m_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(file("ro"), fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                  fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  struct restore {
+    std::string dir;
+    ~restore() { fs::permissions(dir, fs::perms::owner_all); }
+  } restore_on_exit{file("ro")};
+  const std::string report = unprivileged(std::string(AXSA_BIN) + " report ");
+  // The premise must hold, or the test would prove nothing: fail rather than skip.
+  ASSERT_FALSE(report.empty()) << "running as root without /usr/bin/setpriv (util-linux): cannot test as a user "
+                                  "without write permission";
+  ASSERT_NE(run(unprivileged("touch " + file("ro/probe"))).exit_code, 0) << "the folder's permissions are not enforced here";
+
+  auto r = run(report + file("ro/e.db") + " --json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_EQ(json_number(r.out, "faults"), 4);
+  EXPECT_EQ(json_number(r.out, "pairs"), 20);
+  // Reading it as immutable would ignore the log and find no campaign at all.
+  r = run(report + file("ro/w.db"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("its last commits are in " + file("ro/w.db-wal")), std::string::npos) << r.err;
+
+  // Writing is refused for what it is, not as "not an axsa campaign database".
+  const auto msg = as_unprivileged([&] {
+    std::string out;
+    for (const auto& [label, fn] : std::vector<std::pair<std::string, std::function<void()>>>{
+             {"overwrite", [&] { (void)campaign_db::create(file("ro/e.db"), small_config(), true); }},
+             {"resume", [&] { (void)campaign_db::resume(file("ro/e.db"), small_config()); }},
+             {"create", [&] { (void)campaign_db::create(file("ro/new.db"), small_config(), false); }}}) {
+      out += label + ": " + message_of(fn) + "\n";
+    }
+    return out;
+  });
+  ASSERT_NE(msg.rfind("(skip)", 0), 0u) << msg;
+  const std::string denied = "cannot write in the folder " + file("ro") + " (Permission denied)";
+  EXPECT_NE(msg.find("overwrite: cannot overwrite " + file("ro/e.db") + ": " + denied), std::string::npos) << msg;
+  EXPECT_NE(msg.find("resume: cannot resume " + file("ro/e.db") + ": " + denied), std::string::npos) << msg;
+  EXPECT_NE(msg.find("create: cannot create " + file("ro/new.db") + ": " + denied), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("not an axsa campaign database"), std::string::npos) << msg;
+  EXPECT_EQ(campaign_db::open_read_only(file("ro/e.db")).completed_faults(), 4u);
+}
+
+TEST_F(campaign_db_test, stored_configs_no_campaign_could_have_are_refused_naming_the_key) {
+  struct bad_config {
+    std::string key, value;
+    std::function<void(campaign_config&)> edit;
+  };
+  const std::vector<bad_config> cases = {
+      {"population", "0", [](campaign_config& c) { c.population = 0; }},
+      {"sample_size", "6", [](campaign_config& c) { c.population = 5; }},  // 6 of 5: a share of 120 %
+      {"sample_size", "0", [](campaign_config& c) { c.sample_size = 0; }},
+      {"images", "0", [](campaign_config& c) { c.images = 0; }},
+      {"batch", "0", [](campaign_config& c) { c.batch = 0; }},
+      {"margin", "0", [](campaign_config& c) { c.margin = 0; }},
+      {"margin", "1", [](campaign_config& c) { c.margin = 1; }},
+      {"confidence", "2", [](campaign_config& c) { c.confidence = 2; }},
+      {"p", "nan", [](campaign_config& c) { c.p = std::nan(""); }},
+      {"bits", "1", [](campaign_config& c) { c.bits = 1; }},
+      {"bits", "17", [](campaign_config& c) { c.bits = 17; }},
+      {"acc_bits", "65", [](campaign_config& c) { c.acc_bits = 65; }},
+      {"rows", "0", [](campaign_config& c) { c.rows = 0; }},
+      {"cols", "0", [](campaign_config& c) { c.cols = 0; }},
+      {"cols", "129", [](campaign_config& c) { c.cols = 129; }},
+      {"site", "acc", [](campaign_config& c) { c.site = "acc"; }},
+      {"fault_types", "some", [](campaign_config& c) { c.fault_types = "some"; }},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const bad_config& b = cases[i];
+    SCOPED_TRACE(b.key + " = " + b.value);
+    campaign_config cfg = small_config();
+    b.edit(cfg);
+    const std::string path = file("config" + std::to_string(i) + ".db");
+    {
+      auto db = campaign_db::create(path, cfg, false);  // the API stores what it is given
+      db.store_faults(example_faults());
+      db.store_results(0, outcomes("MMMMM"));
+    }
+    const auto r = run(std::string(AXSA_BIN) + " report " + path);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find(path + ": campaign config: " + b.key + " = '" + b.value + "' is not"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    const auto msg = message_of([&] { (void)campaign_db::resume(path, cfg); });
+    EXPECT_NE(msg.find("campaign config: " + b.key), std::string::npos) << msg;
+  }
+
+  // More faults stored than the sample has.
+  campaign_config cfg = small_config();
+  cfg.sample_size = 4;
+  { campaign_db::create(file("long.db"), cfg, false).store_faults(example_faults()); }
+  const auto r = run(std::string(AXSA_BIN) + " report " + file("long.db"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("holds 6 faults, more than the sample size 4"), std::string::npos) << r.err;
+}
+
+TEST_F(campaign_db_test, tampered_results_are_one_line_and_exit_2) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"outcome.db", "UPDATE results SET outcome = 9 WHERE fault_id = 2 AND image = 3",
+       "results of fault 2 on image 3: outcome '9' is not an outcome code (0..4)"},
+      {"text.db", "UPDATE results SET outcome = 'bad' WHERE fault_id = 1 AND image = 0",
+       "results of fault 1 on image 0: outcome 'bad' is not an outcome code"},
+      {"orphan.db", "PRAGMA foreign_keys = OFF; UPDATE results SET fault_id = 40 WHERE fault_id = 3",
+       "results of fault 40 on image 0, which is not in the fault list"},
+      {"noresults.db", "DROP TABLE results", "it has no results table"},
+      {"nofaults.db", "PRAGMA foreign_keys = OFF; DROP TABLE faults", "it has no faults table"},
+  };
+  for (const auto& [name, sql, fragment] : cases) {
+    SCOPED_TRACE(name);
+    write_example(file(name));
+    const auto t = tamper(file(name), sql);
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    const auto r = run(std::string(AXSA_BIN) + " report " + file(name));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find(file(name) + (fragment[0] == 'i' ? " is a damaged axsa campaign database: " : ": ") + fragment),
+              std::string::npos)
+        << r.err;
+    // Refused when resuming too, before any fault runs.
+    const auto msg = message_of([&] { (void)campaign_db::resume(file(name), small_config()); });
+    EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+  }
+}
+
+TEST_F(campaign_db_test, resume_refuses_stored_faults_the_campaign_could_not_have_drawn) {
+  campaign_config stuck = small_config();
+  stuck.fault_types = "stuck-at";
+  struct bad_fault {
+    const char* what;
+    campaign_config cfg;
+    std::function<void(fault&)> edit;
+    std::string fragment;
+  };
+  const std::vector<bad_fault> cases = {
+      {"row", small_config(), [](fault& f) { f.row = 99; }, "fault on PE (99,1) outside the 2x2 array"},
+      {"col", small_config(), [](fault& f) { f.col = 2; }, "fault on PE (1,2) outside the 2x2 array"},
+      {"bit", small_config(), [](fault& f) { f.bit = 2; }, "fault on bit 2 of a 2-bit weight"},
+      {"bit99", small_config(), [](fault& f) { f.bit = 99; }, "fault on bit 99"},
+      {"window", small_config(), [](fault& f) { f.first_cycle = 10, f.last_cycle = 5; }, "window starts after it ends"},
+      {"site", small_config(), [](fault& f) { f.site = fault_site::weight_mult; }, "is on the weight-mult"},
+      {"kind", stuck, [](fault& f) { f.kind = fault_kind::bit_flip; }, "is a bit-flip fault in a campaign of stuck-at"},
+  };
+  for (const auto& b : cases) {
+    SCOPED_TRACE(b.what);
+    const std::string path = file(std::string(b.what) + ".db");
+    auto list = example_faults();
+    if (b.cfg.fault_types == "stuck-at") list[2].kind = fault_kind::stuck_at_0;
+    b.edit(list[3]);
+    { campaign_db::create(path, b.cfg, false).store_faults(list); }
+    const auto msg = message_of([&] { (void)campaign_db::resume(path, b.cfg); });
+    EXPECT_NE(msg.find(path + ": fault 3"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(b.fragment), std::string::npos) << msg;
+    const auto r = run(std::string(AXSA_BIN) + " report " + path);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find(b.fragment), std::string::npos) << r.err;
+  }
+
+  // Values a cast to unsigned would wrap into the array, and gaps in the ids, edited in SQL.
+  const std::vector<std::pair<std::string, std::string>> edits = {
+      {"UPDATE faults SET row = 4294967296 WHERE id = 3", "fault 3: row '4294967296' is not an integer"},
+      {"UPDATE faults SET bit = -1 WHERE id = 3", "fault 3: bit '-1' is not an integer"},
+      {"UPDATE faults SET col = 'x' WHERE id = 3", "fault 3: col 'x' is not an integer"},
+      {"UPDATE faults SET first_cycle = -5 WHERE id = 3", "fault 3: first_cycle '-5' is not an integer"},
+      {"UPDATE faults SET id = 9 WHERE id = 5", "the fault ids are not 0..5 (fault 5 is missing)"},
+  };
+  for (const auto& [sql, fragment] : edits) {
+    SCOPED_TRACE(sql);
+    fs::remove(file("sql.db"));
+    { campaign_db::create(file("sql.db"), small_config(), false).store_faults(example_faults()); }
+    const auto t = tamper(file("sql.db"), sql);
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    const auto msg = message_of([&] { (void)campaign_db::resume(file("sql.db"), small_config()); });
+    EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+  }
 }
 
 // --- scripts --------------------------------------------------------------------------------
