@@ -19,6 +19,7 @@
 
 #include "faults/campaign_db.h"
 #include "tests/support/run_command.h"
+#include "tests/support/temp_dir_test.h"
 
 namespace axsa::faults {
 namespace {
@@ -26,23 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 using test::command_result;
 using test::count_lines;
+using test::read_text;
 
 const std::string python = "/usr/bin/python3";
 
-// A fresh folder per test, removed afterwards.
-class campaign_db_test : public testing::Test {
- protected:
-  void SetUp() override {
-    std::string templ = testing::TempDir() + "axsa_campaign_XXXXXX";
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    m_dir = templ + "/";
-  }
-  void TearDown() override { fs::remove_all(m_dir); }
-  std::string file(const std::string& name) const { return m_dir + name; }
-  command_result run(const std::string& cmd) const { return test::run_command(cmd, m_dir); }
-
-  std::string m_dir;
-};
+class campaign_db_test : public test::temp_dir_test {};
 
 campaign_config small_config() {
   campaign_config c;
@@ -125,13 +114,6 @@ void write_example(const std::string& path) {
   db.store_results_batch({{0, outcomes("MMMMM")}, {1, outcomes("MMMCC")}});
   db.store_results(2, outcomes("MMMMT"));
   db.store_results(3, outcomes("XXMCT"));
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::string message_of(const std::function<void()>& f) {

@@ -13,37 +13,22 @@
 #include <unistd.h>
 
 #include "tests/support/run_command.h"
+#include "tests/support/temp_dir_test.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using axsa::test::command_result;
 using axsa::test::count_lines;
+using axsa::test::read_text;
 
 const std::string python = "/usr/bin/python3";
 const std::string source_dir = AXSA_SOURCE_DIR;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// A fresh folder per test, removed afterwards.
-class script_test : public testing::Test {
+class script_test : public axsa::test::temp_dir_test {
  protected:
-  void SetUp() override {
-    std::string templ = testing::TempDir() + "axsa_scripts_XXXXXX";
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    m_dir = templ + "/";
-  }
-  void TearDown() override { fs::remove_all(m_dir); }
-  std::string file(const std::string& name) const { return m_dir + name; }
-  command_result run(const std::string& cmd) const { return axsa::test::run_command(cmd, m_dir); }
-
   // A refusal: exit 2, one line on stderr starting with `prefix` and holding `fragment`, no traceback.
   void expect_refusal(const command_result& r, const std::string& prefix, const std::string& fragment,
                       const std::string& what) const {
@@ -69,8 +54,6 @@ class script_test : public testing::Test {
     const auto r = run(python + " " + file("tamper.py") + " " + db + " \"" + sql + "\"");
     ASSERT_EQ(r.exit_code, 0) << sql << ": " << r.err;
   }
-
-  std::string m_dir;
 };
 
 // --- scripts/plot_campaign.py ----------------------------------------------------------------
