@@ -47,6 +47,8 @@ class array_core {
   // data_bits when it offers one, else m->multiply() for every product.
   void set_multiplier(const multiplier* m);
   const multiplier* get_multiplier() const { return m_mult; }
+  // How products are evaluated with the current multiplier: "native", "table" or "slot" (its multiply()).
+  const char* evaluation() const { return m_native ? "native" : m_table != nullptr ? "table" : "slot"; }
 
   // Loads a job: the next cycle is cycle 0 of its first fold. Throws config_error if the
   // shape is invalid or a job is still running.

@@ -115,11 +115,6 @@ int run_gemm(const std::vector<std::string>& args) {
       reference_kind = "rtl";
     }
   }
-  // How the array really evaluates products: --mult-eval table has no table above 12 bits, where the
-  // verilated model runs (or native products, for the exact design).
-  const std::string eval_used = !array_mult || array_mult->is_exact()                 ? "native"
-                                : array_mult->product_table(cfg.data_bits) != nullptr ? "table"
-                                                                                      : "rtl";
 
   std::pair<std::uint64_t, std::uint64_t> window{0, UINT64_MAX};
   if (vm.count("vcd-cycles")) window = parse_span("vcd-cycles", vm["vcd-cycles"].as<std::string>());
@@ -136,6 +131,10 @@ int run_gemm(const std::vector<std::string>& args) {
   gemm_testbench tb("top", cfg, job);
   tb.array.set_quantum(quantum);
   tb.array.set_multiplier(array_mult.get());
+  // How the array really evaluates products: --mult-eval table has no table above 12 bits, where the
+  // verilated model runs in the slot (or native products, for the exact design).
+  const std::string evaluation = tb.array.core().evaluation();
+  const std::string eval_used = evaluation == "slot" ? "rtl" : evaluation;
   std::vector<faults::fault> fault_list;
   if (vm.count("fault")) {
     for (const auto& spec : vm["fault"].as<std::vector<std::string>>()) fault_list.push_back(faults::parse_fault(spec));
