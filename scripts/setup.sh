@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev sqlite3              # campaign results
   yosys                               # area proxy of the multipliers (synthesis)
   python3 python3-numpy python3-matplotlib python3-torch python3-onnx   # training, export, plots
+  dataset-fashion-mnist               # Fashion-MNIST IDX files (scripts/fetch_fashion_mnist.sh)
 )
 
 missing=()
@@ -32,6 +33,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 if ((${#missing[@]} == 0)); then
   echo "setup: all packages present"
   "$root/scripts/fetch_mnist.sh"
+  "$root/scripts/fetch_fashion_mnist.sh"
   exit 0
 fi
 
@@ -45,3 +47,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 "$root/scripts/fetch_mnist.sh"
+"$root/scripts/fetch_fashion_mnist.sh"
