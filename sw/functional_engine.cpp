@@ -37,7 +37,11 @@ gemm_stats functional_engine::gemm(const hw::gemm_shape& shape, const std::int16
   else run<std::uint64_t>(shape, act, weight, out);
   gemm_stats st;
   st.gemms = 1;
-  st.array_cycles = hw::gemm_cycles(shape, m_cfg.rows, m_cfg.cols);
+  const std::size_t rows = m_rows_per_job ? std::max<std::size_t>(1, m_rows_per_job(shape)) : shape.m;
+  for (std::size_t m0 = 0; m0 < shape.m; m0 += rows) {
+    const hw::gemm_shape part{std::min(rows, shape.m - m0), shape.k, shape.n};
+    st.array_cycles += hw::gemm_cycles(part, m_cfg.rows, m_cfg.cols);
+  }
   st.macs = static_cast<std::uint64_t>(shape.m) * shape.k * shape.n;
   return st;
 }

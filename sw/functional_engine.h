@@ -6,6 +6,7 @@
 // provably maps them to zero.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -34,6 +35,10 @@ class functional_engine final : public gemm_backend {
     return m_mult->multiply(a, w);
   }
   const hw::array_config& config() const { return m_cfg; }
+  // How many rows of M the host driver puts in one accelerator job (host_driver::rows_per_job for
+  // the buffers in use): cycles are then counted job by job, as the array runs them, so the twin
+  // reports the cycles of the TLM run. Unset: every GEMM is one job.
+  void set_rows_per_job(std::function<std::size_t(const hw::gemm_shape&)> rows) { m_rows_per_job = std::move(rows); }
 
  private:
   template <class Acc>
@@ -47,6 +52,7 @@ class functional_engine final : public gemm_backend {
   bool m_zero_act_is_zero = true;             // mult(0, w) == 0 for every w
   bool m_zero_wgt_is_zero = true;             // mult(a, 0) == 0 for every a
   std::vector<std::int16_t> m_scratch;        // transposed operand
+  std::function<std::size_t(const hw::gemm_shape&)> m_rows_per_job;
 };
 
 }  // namespace axsa::sw

@@ -61,6 +61,21 @@ TEST(functional_engine, equals_reference_gemm_on_every_path) {
   }
 }
 
+// When the host driver splits M into jobs that fit the buffers, the twin counts each job's cycles.
+TEST(functional_engine, counts_cycles_job_by_job_when_m_is_split) {
+  hw::array_config cfg;  // 28 x 28
+  functional_engine engine(cfg, nullptr);
+  const hw::gemm_shape s{100, 30, 40};
+  const auto w = make_workload(s, 8, operand_fill::random, 1);
+  std::vector<std::int64_t> whole(s.m * s.n), split(s.m * s.n);
+  const std::uint64_t fold = 30 + 2 * 28 + 28 - 2;
+  EXPECT_EQ(engine.gemm(s, w.act.data(), w.weight.data(), whole.data(), nullptr).array_cycles, 4 * 2 * fold);
+  engine.set_rows_per_job([](const hw::gemm_shape&) { return std::size_t{30}; });
+  // Jobs of 30, 30, 30 and 10 rows: 2, 2, 2 and 1 row folds, each times 2 column folds.
+  EXPECT_EQ(engine.gemm(s, w.act.data(), w.weight.data(), split.data(), nullptr).array_cycles, 7 * 2 * fold);
+  EXPECT_EQ(split, whole);
+}
+
 TEST(quantization, pixels_requantisation_and_softmax) {
   EXPECT_EQ(quantize_pixel(0, 8), 0);
   EXPECT_EQ(quantize_pixel(255, 8), 127);
