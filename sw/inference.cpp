@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
 
 namespace axsa::sw {
 
@@ -91,9 +92,26 @@ void pool(const qlayer& l, const std::vector<std::int16_t>& in, std::size_t batc
 
 }  // namespace
 
-std::vector<layer_stats> make_layer_stats(const qnetwork& net) {
-  std::vector<layer_stats> out;
-  for (const auto& l : net.layers) {
+exit_policy parse_exit_policy(const std::string& text) {
+  if (text == "confidence") return exit_policy::confidence;
+  if (text == "final") return exit_policy::final;
+  if (text == "all") return exit_policy::all;
+  throw config_error("--exit-policy must be confidence, final or all (got '" + text + "')");
+}
+
+const char* to_string(exit_policy p) {
+  switch (p) {
+    case exit_policy::confidence: return "confidence";
+    case exit_policy::final: return "final";
+    case exit_policy::all: return "all";
+  }
+  return "?";
+}
+
+namespace {
+
+void append_gemm_stats(const std::vector<qlayer>& chain, std::vector<layer_stats>& out) {
+  for (const auto& l : chain) {
     if (l.kind != layer_kind::conv && l.kind != layer_kind::dense) continue;
     layer_stats s;
     s.name = l.name;
@@ -101,15 +119,33 @@ std::vector<layer_stats> make_layer_stats(const qnetwork& net) {
     s.shape_per_image = {l.kind == layer_kind::conv ? std::size_t{l.out.h} * l.out.w : 1, l.gemm_k, l.gemm_n};
     out.push_back(s);
   }
+}
+
+std::size_t gemm_count(const std::vector<qlayer>& chain, std::size_t end) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < end; ++i) n += chain[i].kind == layer_kind::conv || chain[i].kind == layer_kind::dense;
+  return n;
+}
+
+// Size of one image's activation entering layer `b` of a chain fed `input`.
+std::size_t activation_size(const std::vector<qlayer>& chain, const tensor_shape& input, std::size_t b) {
+  return b == 0 ? input.size() : chain[b - 1].out.size();
+}
+
+int argmax(const std::vector<std::int64_t>& v) {
+  return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+}  // namespace
+
+std::vector<layer_stats> make_layer_stats(const qnetwork& net) {
+  std::vector<layer_stats> out;
+  append_gemm_stats(net.layers, out);
+  for (const auto& e : net.exits) append_gemm_stats(e.layers, out);
   return out;
 }
 
-std::size_t gemm_ordinal(const qnetwork& net, std::size_t layer) {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < layer; ++i)
-    n += net.layers[i].kind == layer_kind::conv || net.layers[i].kind == layer_kind::dense;
-  return n;
-}
+std::size_t gemm_ordinal(const qnetwork& net, std::size_t layer) { return gemm_count(net.layers, layer); }
 
 std::vector<std::int16_t> quantize_images(const qnetwork& net, const idx_images& images, std::size_t first, std::size_t nb) {
   const std::size_t pixels = std::size_t{images.rows} * images.cols;
@@ -119,16 +155,20 @@ std::vector<std::int16_t> quantize_images(const qnetwork& net, const idx_images&
   return cur;
 }
 
-std::vector<std::vector<std::int64_t>> run_batch(const qnetwork& net, gemm_backend& backend, std::vector<std::int16_t> cur,
-                                                 std::size_t nb, std::size_t start, std::vector<layer_stats>& stats,
-                                                 std::vector<std::vector<std::int16_t>>* inputs, const batch_stop& stop) {
+namespace {
+
+// The layer loop shared by every chain; `stop` and `inputs` serve the fault campaigns (run_batch).
+std::vector<std::vector<std::int64_t>> run_chain(const std::vector<qlayer>& chain, gemm_backend& backend,
+                                                        std::vector<std::int16_t>& cur, std::size_t nb,
+                                                        std::size_t start, std::size_t end, layer_stats* stats,
+                                                        std::vector<std::vector<std::int16_t>>* inputs,
+                                                        const batch_stop& stop, bool* stopped) {
   std::vector<std::vector<std::int64_t>> logits;
   std::vector<std::int16_t> next, act;
   std::vector<std::int64_t> acc;
-  if (inputs) inputs->resize(net.layers.size());
-  std::size_t gemm_index = gemm_ordinal(net, start);
-  for (std::size_t li = start; li < net.layers.size(); ++li) {
-    const qlayer& l = net.layers[li];
+  std::size_t gemm_index = gemm_count(chain, start);
+  for (std::size_t li = start; li < end; ++li) {
+    const qlayer& l = chain[li];
     if (inputs) (*inputs)[li] = cur;
     switch (l.kind) {
       case layer_kind::conv:
@@ -172,13 +212,97 @@ std::vector<std::vector<std::int64_t>> run_batch(const qnetwork& net, gemm_backe
       case layer_kind::softmax:
         break;  // CHW is already the flattened order; softmax is taken on the logits
     }
-    if (stop && li + 1 < net.layers.size() && stop(li + 1, cur)) return {};
+    if (stop && li + 1 < chain.size() && stop(li + 1, cur)) {
+      *stopped = true;
+      return {};
+    }
   }
   return logits;
 }
 
+}  // namespace
+
+std::vector<std::vector<std::int64_t>> run_layers(const std::vector<qlayer>& chain, gemm_backend& backend,
+                                                  std::vector<std::int16_t>& cur, std::size_t nb, std::size_t start,
+                                                  std::size_t end, layer_stats* stats) {
+  bool stopped = false;
+  return run_chain(chain, backend, cur, nb, start, end, stats, nullptr, {}, &stopped);
+}
+
+std::vector<std::vector<std::int64_t>> run_batch(const qnetwork& net, gemm_backend& backend, std::vector<std::int16_t> cur,
+                                                 std::size_t nb, std::size_t start, std::vector<layer_stats>& stats,
+                                                 std::vector<std::vector<std::int16_t>>* inputs, const batch_stop& stop) {
+  if (inputs) inputs->resize(net.layers.size());
+  bool stopped = false;
+  auto logits = run_chain(net.layers, backend, cur, nb, start, net.layers.size(), stats.data(), inputs, stop, &stopped);
+  return stopped ? std::vector<std::vector<std::int64_t>>{} : logits;
+}
+
+bool confident(const std::vector<std::int64_t>& logits, double acc_scale, double gamma) {
+  const std::vector<double> p = softmax(logits, acc_scale);
+  return !p.empty() && *std::max_element(p.begin(), p.end()) > gamma;
+}
+
+namespace {
+
+// One batch through a multi-exit network: trunk segment by segment, each exit head at its branch
+// point, continuing with the images that have not stopped.
+void run_exits_batch(const qnetwork& net, gemm_backend& backend, std::vector<std::int16_t> cur, std::size_t nb,
+                     const exit_options& opt, inference_result& r) {
+  const std::size_t exits = net.exit_count();
+  std::vector<std::size_t> alive(nb);  // batch positions still running, in order
+  for (std::size_t i = 0; i < nb; ++i) alive[i] = i;
+  std::vector<int> taken(nb, -1);
+  std::vector<std::vector<std::vector<std::int64_t>>> logits(nb, std::vector<std::vector<std::int64_t>>(exits));
+  std::size_t done = 0, head_stats = gemm_count(net.layers, net.layers.size());
+  for (std::size_t e = 0; e + 1 < exits; ++e) {
+    const qexit& head = net.exits[e];
+    run_layers(net.layers, backend, cur, alive.size(), done, head.branch, r.layers.data());
+    done = head.branch;
+    layer_stats* stats = r.layers.data() + head_stats;
+    head_stats += gemm_count(head.layers, head.layers.size());
+    if (opt.policy == exit_policy::final) continue;
+    std::vector<std::int16_t> head_in = cur;
+    const auto lg = run_layers(head.layers, backend, head_in, alive.size(), 0, head.layers.size(), stats);
+    const double scale = net.logits_layer(e).acc_scale;
+    std::vector<std::size_t> still;
+    std::vector<std::int16_t> kept;
+    const std::size_t size = activation_size(net.layers, net.input, done);
+    for (std::size_t i = 0; i < alive.size(); ++i) {
+      const std::size_t pos = alive[i];
+      logits[pos][e] = lg[i];
+      if (taken[pos] < 0 && confident(lg[i], scale, opt.gamma)) taken[pos] = static_cast<int>(e);
+      if (opt.policy == exit_policy::confidence && taken[pos] < 0) {
+        still.push_back(pos);
+        kept.insert(kept.end(), cur.begin() + static_cast<std::ptrdiff_t>(i * size),
+                    cur.begin() + static_cast<std::ptrdiff_t>((i + 1) * size));
+      }
+    }
+    if (opt.policy == exit_policy::confidence) {
+      alive.swap(still);
+      cur.swap(kept);
+      if (alive.empty()) break;
+    }
+  }
+  if (!alive.empty()) {
+    const auto lg = run_layers(net.layers, backend, cur, alive.size(), done, net.layers.size(), r.layers.data());
+    for (std::size_t i = 0; i < alive.size(); ++i) {
+      logits[alive[i]][exits - 1] = lg[i];
+      if (taken[alive[i]] < 0) taken[alive[i]] = static_cast<int>(exits - 1);
+    }
+  }
+  for (std::size_t pos = 0; pos < nb; ++pos) {
+    r.logits.push_back(logits[pos][static_cast<std::size_t>(taken[pos])]);
+    r.predictions.push_back(argmax(r.logits.back()));
+    r.exit_taken.push_back(taken[pos]);
+    r.exit_logits.push_back(std::move(logits[pos]));
+  }
+}
+
+}  // namespace
+
 inference_result run_inference(const qnetwork& net, gemm_backend& backend, const idx_images& images, std::size_t first,
-                               std::size_t count, std::size_t batch) {
+                               std::size_t count, std::size_t batch, const exit_options& exits) {
   if (net.input.c != 1 || net.input.h != images.rows || net.input.w != images.cols) {
     throw config_error(net.source + ": the network takes " + std::to_string(net.input.c) + "x" +
                        std::to_string(net.input.h) + "x" + std::to_string(net.input.w) + " inputs, the images are 1x" +
@@ -189,18 +313,38 @@ inference_result run_inference(const qnetwork& net, gemm_backend& backend, const
                        std::to_string(images.count));
   }
   if (batch == 0) throw config_error("batch must be at least 1");
+  if (!(exits.gamma >= 0 && exits.gamma <= 1)) throw config_error("--gamma must be in [0, 1]");
   inference_result r;
   r.images = count;
   r.layers = make_layer_stats(net);
   for (std::size_t b0 = 0; b0 < count; b0 += batch) {
     const std::size_t nb = std::min(batch, count - b0);
+    if (!net.exits.empty()) {
+      run_exits_batch(net, backend, quantize_images(net, images, first + b0, nb), nb, exits, r);
+      continue;
+    }
     for (auto& v : run_batch(net, backend, quantize_images(net, images, first + b0, nb), nb, 0, r.layers)) {
-      r.predictions.push_back(static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin()));
+      r.predictions.push_back(argmax(v));
       r.logits.push_back(std::move(v));
     }
   }
   for (const auto& s : r.layers) add(r.totals, s.totals);
   return r;
+}
+
+std::vector<exit_summary> summarize_exits(const inference_result& r, std::size_t exit_count,
+                                          const std::vector<std::uint8_t>& labels, std::size_t first) {
+  std::vector<exit_summary> out(exit_count);
+  for (std::size_t i = 0; i < r.exit_taken.size(); ++i) {
+    out.at(static_cast<std::size_t>(r.exit_taken[i])).taken++;
+    for (std::size_t e = 0; e < exit_count && e < r.exit_logits[i].size(); ++e) {
+      const auto& v = r.exit_logits[i][e];
+      if (v.empty()) continue;
+      out[e].evaluated++;
+      out[e].correct += argmax(v) == labels.at(first + i);
+    }
+  }
+  return out;
 }
 
 double accuracy(const inference_result& r, const std::vector<std::uint8_t>& labels, std::size_t first) {
@@ -217,6 +361,8 @@ void append_result(inference_result& into, const inference_result& part) {
   into.images += part.images;
   into.logits.insert(into.logits.end(), part.logits.begin(), part.logits.end());
   into.predictions.insert(into.predictions.end(), part.predictions.begin(), part.predictions.end());
+  into.exit_taken.insert(into.exit_taken.end(), part.exit_taken.begin(), part.exit_taken.end());
+  into.exit_logits.insert(into.exit_logits.end(), part.exit_logits.begin(), part.exit_logits.end());
   add(into.totals, part.totals);
 }
 

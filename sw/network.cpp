@@ -38,9 +38,9 @@ class importer {
     m_net.source = m_path;
     read_graph_io();
     collect_constants();
-    walk_chain();
+    walk_graph();
     check_every_node_used();
-    check_output_shape();
+    check_output_shapes();
     return std::move(m_net);
   }
 
@@ -67,10 +67,7 @@ class importer {
       fail("the graph has " + std::to_string(m_model.inputs.size()) + " inputs (" + names(m_model.inputs) +
            ") that are not initializers; axsa needs exactly one (the image)");
     }
-    if (m_model.outputs.size() != 1) {
-      fail("the graph has " + std::to_string(m_model.outputs.size()) + " outputs (" + names(m_model.outputs) +
-           "); axsa needs exactly one");
-    }
+    if (m_model.outputs.empty()) fail("the graph has no outputs; axsa needs at least one (the classes)");
     const onnx::value_info& in = m_model.inputs[0];
     if (in.elem_type != onnx::float32) {
       fail("graph input '" + in.name + "' has element type " + std::to_string(in.elem_type) + ", expected FLOAT (1)");
@@ -113,37 +110,190 @@ class importer {
     return c == m_constants.end() ? nullptr : &c->second;
   }
 
-  void walk_chain() {
-    std::map<std::string, std::vector<std::size_t>> consumers;
+  // A branch off the trunk waiting to be walked as an exit head.
+  struct side_branch {
+    std::string tensor, producer;  // where it leaves the trunk
+    std::size_t user = 0;          // the head's first node
+    std::size_t branch = 0;        // trunk layers before it
+    tensor_shape shape;
+    bool flat = false;
+  };
+
+  std::string users_text(const std::vector<std::size_t>& users) const {
+    std::string list;
+    for (const std::size_t u : users) list += (list.empty() ? "'" : ", '") + display_name(u) + "'";
+    return list;
+  }
+
+  const std::vector<std::size_t>& users_of(const std::string& tensor) const {
+    static const std::vector<std::size_t> none;
+    const auto it = m_consumers.find(tensor);
+    return it == m_consumers.end() ? none : it->second;
+  }
+
+  bool is_output(const std::string& tensor) const { return m_output_index.count(tensor) != 0; }
+
+  // Graph outputs reachable from a tensor, one bit per output.
+  std::uint64_t reach_of(const std::string& tensor) const {
+    std::uint64_t r = 0;
+    const auto o = m_output_index.find(tensor);
+    if (o != m_output_index.end()) r |= std::uint64_t{1} << o->second;
+    for (const std::size_t u : users_of(tensor)) r |= m_reach[u];
+    return r;
+  }
+
+  void index_graph() {
     for (std::size_t i = 0; i < m_model.nodes.size(); ++i) {
       for (const std::string& in : m_model.nodes[i].inputs) {
-        if (!in.empty()) consumers[in].push_back(i);
+        if (!in.empty()) m_consumers[in].push_back(i);
       }
     }
-    const std::string& output = m_model.outputs[0].name;
+    if (m_model.outputs.size() > 64) {
+      fail("the graph has " + std::to_string(m_model.outputs.size()) + " outputs; axsa supports at most 64 exits");
+    }
+    for (std::size_t o = 0; o < m_model.outputs.size(); ++o) {
+      const std::string& name = m_model.outputs[o].name;
+      if (!m_output_index.emplace(name, o).second) fail("graph output '" + name + "' is listed twice");
+    }
+    order_nodes();
+  }
+
+  // Depth-first over the nodes (an edge from a node to every consumer of its outputs): fails on a
+  // cycle, and fills m_reach in reverse topological order.
+  void order_nodes() {
+    const std::size_t n = m_model.nodes.size();
+    enum : unsigned char { unseen, open, done };
+    std::vector<unsigned char> state(n, unseen);
+    m_reach.assign(n, 0);
+    struct frame {
+      std::size_t node, output = 0, user = 0;
+    };
+    for (std::size_t root = 0; root < n; ++root) {
+      if (state[root] != unseen) continue;
+      std::vector<frame> stack{{root}};
+      state[root] = open;
+      while (!stack.empty()) {
+        frame& f = stack.back();
+        const onnx::node& node = m_model.nodes[f.node];
+        bool descended = false;
+        while (f.output < node.outputs.size() && !descended) {
+          const std::vector<std::size_t>& users = users_of(node.outputs[f.output]);
+          if (f.user >= users.size()) {
+            ++f.output;
+            f.user = 0;
+            continue;
+          }
+          const std::size_t next = users[f.user++];
+          if (state[next] == open) {
+            fail(next, "is on a cycle (it consumes, through '" + display_name(f.node) +
+                           "', its own output); axsa needs an acyclic graph");
+          }
+          if (state[next] == unseen) {
+            state[next] = open;
+            stack.push_back({next});
+            descended = true;
+          }
+        }
+        if (descended) continue;
+        // All consumers are finished: the outputs this node reaches are known.
+        std::uint64_t r = 0;
+        for (const std::string& out : node.outputs) {
+          if (!out.empty()) r |= reach_of(out);
+        }
+        m_reach[f.node] = r;
+        state[f.node] = done;
+        stack.pop_back();
+      }
+    }
+  }
+
+  void walk_graph() {
+    index_graph();
+    m_used.assign(m_model.nodes.size(), false);
+    // Exits are exported shallowest first: the last graph output is the final exit, the end of the
+    // trunk. (A head can be longer than the trunk's remaining layers, so depth cannot tell.)
+    const std::size_t target = m_model.outputs.size() - 1;
+    m_net.output = m_model.outputs[target].name;
+    std::vector<side_branch> branches;
+    walk_trunk(target, branches);
+    const tensor_shape trunk_shape = m_shape;
+    const bool trunk_flat = m_flat;
+    for (const side_branch& b : branches) {
+      exit_head head;
+      head.branch = b.branch;
+      m_shape = b.shape;
+      m_flat = b.flat;
+      m_pending_bias = false;
+      m_target = &head.layers;
+      head.output = walk_head(b);
+      if (m_shape != trunk_shape || !trunk_flat || !m_flat) {
+        fail("exit '" + head.output + "' (its head ends in node '" + head.layers.back().name + "') produces " +
+             to_string(m_shape) + " values per image; an exit must produce a class vector like the final exit '" +
+             m_net.output + "' (" + to_string(trunk_shape) + ")");
+      }
+      m_net.exits.push_back(std::move(head));
+    }
+    m_target = &m_net.layers;
+    m_shape = trunk_shape;
+    m_flat = trunk_flat;
+    std::stable_sort(m_net.exits.begin(), m_net.exits.end(),
+                     [](const exit_head& a, const exit_head& b) { return a.branch < b.branch; });
+    std::set<std::string> reached{m_net.output};
+    for (const exit_head& e : m_net.exits) reached.insert(e.output);
+    for (const onnx::value_info& out : m_model.outputs) {
+      if (reached.count(out.name) == 0) {
+        fail("graph output '" + out.name + "' is not reached by any exit head branching off the trunk from '" +
+             m_model.inputs[0].name + "' to '" + m_net.output + "'");
+      }
+    }
+  }
+
+  // The chain from the graph input to the final output; every other consumer of a trunk tensor
+  // starts an exit head.
+  void walk_trunk(std::size_t target, std::vector<side_branch>& branches) {
+    const std::string& output = m_model.outputs[target].name;
+    const std::uint64_t bit = std::uint64_t{1} << target;
+    const bool single = m_model.outputs.size() == 1;
     std::string current = m_model.inputs[0].name;
     std::string producer = "the graph input";
-    m_used.assign(m_model.nodes.size(), false);
+    m_target = &m_net.layers;
     while (current != output) {
-      const auto it = consumers.find(current);
-      const std::vector<std::size_t> none;
-      const std::vector<std::size_t>& users = it == consumers.end() ? none : it->second;
+      if (is_output(current)) {
+        fail("graph output '" + current + "' (from " + producer +
+             ") lies on the trunk; every exit needs layers of its own, branching off the trunk and ending in a class vector");
+      }
+      const std::vector<std::size_t>& users = users_of(current);
       if (users.empty()) {
         fail("tensor '" + current + "' (from " + producer + ") feeds no node and is not the graph output '" + output +
-             "'; axsa needs a single chain of layers from the input to the output");
+             "'; axsa needs a chain of layers from the input to " + (single ? "the output" : "the deepest output"));
       }
-      if (users.size() > 1) {
-        std::string list;
-        for (const std::size_t u : users) list += (list.empty() ? "'" : ", '") + display_name(u) + "'";
-        fail("the graph branches: tensor '" + current + "' (from " + producer + ") feeds " +
-             std::to_string(users.size()) + " nodes (" + list +
-             "); axsa supports only a single chain of layers, not branches");
+      std::vector<std::size_t> onward;
+      for (const std::size_t u : users)
+        if (m_reach[u] & bit) onward.push_back(u);
+      if (onward.size() > 1) {
+        fail("the graph branches and merges again: tensor '" + current + "' (from " + producer + ") feeds " +
+             std::to_string(users.size()) + " nodes (" + users_text(users) + ") of which " + users_text(onward) +
+             " all lead to output '" + output + "'; axsa supports exit heads branching off one trunk, not paths that join");
       }
-      const std::size_t index = users[0];
+      if (onward.empty() && users.size() == 1) {
+        onward = users;  // a chain that ends short of the output: reported where it ends
+      } else if (onward.empty()) {
+        fail("tensor '" + current + "' (from " + producer + ") feeds " + users_text(users) +
+             " but none of them leads to the graph output '" + output + "'");
+      }
+      for (const std::size_t u : users) {
+        if (u == onward[0]) continue;
+        if (m_pending_bias) {
+          fail(u, "branches off between a MatMul and its bias Add ('" + current +
+                      "'); an exit head must branch off a layer's complete output");
+        }
+        branches.push_back({current, producer, u, m_net.layers.size(), m_shape, m_flat});
+      }
+      const std::size_t index = onward[0];
       if (m_used[index]) fail(index, "is reached twice: the graph has a cycle");
       m_used[index] = true;
       const onnx::node& n = m_model.nodes[index];
-      check_outputs(index, consumers, output);
+      check_outputs(index);
       import_node(index, current);
       current = n.outputs[0];
       producer = "node '" + display_name(index) + "'";
@@ -151,15 +301,48 @@ class importer {
     if (m_net.layers.empty()) fail("the graph input is the graph output: no layers to import");
   }
 
+  // An exit head: a single chain from its branch point to a graph output. Returns that output.
+  std::string walk_head(const side_branch& b) {
+    std::string current = b.tensor;
+    std::size_t index = b.user;
+    while (true) {
+      if (m_used[index]) fail(index, "is reached twice: the graph has a cycle or paths that join");
+      m_used[index] = true;
+      const onnx::node& n = m_model.nodes[index];
+      check_outputs(index);
+      import_node(index, current);
+      current = n.outputs[0];
+      const std::string producer = "node '" + display_name(index) + "'";
+      const std::vector<std::size_t>& users = users_of(current);
+      if (is_output(current)) {
+        if (!users.empty()) {
+          fail("exit output '" + current + "' (from " + producer + ") also feeds " + users_text(users) +
+               "; an exit's output must not feed other layers");
+        }
+        return current;
+      }
+      if (users.empty()) {
+        fail("tensor '" + current + "' (from " + producer +
+             ") feeds no node and is not a graph output: a dangling exit head (it branches off the trunk at '" +
+             b.tensor + "')");
+      }
+      if (users.size() > 1) {
+        fail("the exit head branching off at '" + b.tensor + "' branches again: tensor '" + current + "' (from " +
+             producer + ") feeds " + std::to_string(users.size()) + " nodes (" + users_text(users) +
+             "); an exit head must be a single chain");
+      }
+      index = users[0];
+    }
+  }
+
   // Extra outputs (MaxPool's Indices) are fine only while nothing reads them.
-  void check_outputs(std::size_t index, const std::map<std::string, std::vector<std::size_t>>& consumers,
-                     const std::string& output) const {
+  void check_outputs(std::size_t index) const {
     const onnx::node& n = m_model.nodes[index];
     if (n.outputs.empty() || n.outputs[0].empty()) fail(index, "has no output");
     for (std::size_t o = 1; o < n.outputs.size(); ++o) {
-      if (!n.outputs[o].empty() && (consumers.count(n.outputs[o]) != 0 || n.outputs[o] == output)) {
+      if (!n.outputs[o].empty() && (!users_of(n.outputs[o]).empty() || is_output(n.outputs[o]))) {
         fail(index, "has a second output '" + n.outputs[o] +
-                        "' that is used; axsa supports only a single chain of layers, not branches");
+                        "' that is used; axsa supports only layers with one output");
       }
     }
   }
@@ -169,22 +352,30 @@ class importer {
       if (m_used[i]) continue;
       const onnx::node& n = m_model.nodes[i];
       if (n.op_type == "Constant" && is_default_domain(n) && m_used_constants.count(n.outputs[0]) != 0) continue;
-      fail(i, "is not on the chain from input '" + m_model.inputs[0].name + "' to output '" +
-                  m_model.outputs[0].name + "'; axsa supports only a single chain of layers");
+      fail(i, "is not on the chain from input '" + m_model.inputs[0].name + "' to output '" + m_net.output +
+                  "' nor on an exit head branching off it");
     }
   }
 
-  void check_output_shape() const {
-    const onnx::value_info& out = m_model.outputs[0];
+  void check_output_shapes() const {
+    for (const onnx::value_info& out : m_model.outputs) {
+      const std::vector<layer>* chain = &m_net.layers;
+      for (const exit_head& e : m_net.exits)
+        if (e.output == out.name) chain = &e.layers;
+      check_output_shape(out, chain->back().out);
+    }
+  }
+
+  void check_output_shape(const onnx::value_info& out, const tensor_shape& produced) const {
     if (out.dims.size() < 2) return;  // unknown or scalar: nothing to compare
     std::size_t product = 1;
     for (std::size_t i = 1; i < out.dims.size(); ++i) {
       if (out.dims[i] < 0) return;
       product *= static_cast<std::size_t>(out.dims[i]);
     }
-    if (product != m_shape.size()) {
+    if (product != produced.size()) {
       fail("graph output '" + out.name + "' is declared " + dims_text(out.dims) + " but the layers produce " +
-           to_string(m_shape) + " values per image");
+           to_string(produced) + " values per image");
     }
   }
 
@@ -235,9 +426,9 @@ class importer {
     l.name = display_name(index);
     l.in = m_shape;
     l.out = out;
-    m_net.layers.push_back(std::move(l));
+    m_target->push_back(std::move(l));
     m_shape = out;
-    return m_net.layers.back();
+    return m_target->back();
   }
 
   void check_input_count(std::size_t index, std::size_t min, std::size_t max) const {
@@ -508,7 +699,7 @@ class importer {
       fail(index, "is not the bias of a MatMul; axsa supports Add only as a constant bias vector right after MatMul");
     }
     m_pending_bias = false;
-    layer& dense = m_net.layers.back();
+    layer& dense = m_target->back();
     dense.bias = bias_vector(index, other, dense.out.size());
   }
 
@@ -563,7 +754,11 @@ class importer {
   tensor_shape m_shape;
   bool m_flat = false;
   bool m_pending_bias = false;  // the last layer is a MatMul whose bias an Add may still supply
+  std::vector<layer>* m_target = &m_net.layers;  // the chain being imported: the trunk or an exit head
   std::vector<bool> m_used;
+  std::map<std::string, std::vector<std::size_t>> m_consumers;  // tensor -> nodes that read it
+  std::map<std::string, std::size_t> m_output_index;            // graph output -> its position
+  std::vector<std::uint64_t> m_reach;                           // node -> graph outputs it leads to
   std::map<std::string, onnx::tensor> m_constants;  // outputs of Constant nodes
   std::set<std::string> m_used_constants;
 };
@@ -645,12 +840,11 @@ network load_onnx(const std::string& path) {
   return importer(m, path).run();
 }
 
-std::vector<std::vector<float>> forward_all(const network& net, const float* input) {
+std::vector<std::vector<float>> forward_chain(const std::vector<layer>& layers, const std::vector<float>& input) {
   std::vector<std::vector<float>> outputs;
-  outputs.reserve(net.layers.size());
-  const std::vector<float> image(input, input + net.input.size());
-  for (const layer& l : net.layers) {
-    const std::vector<float>& cur = outputs.empty() ? image : outputs.back();
+  outputs.reserve(layers.size());
+  for (const layer& l : layers) {
+    const std::vector<float>& cur = outputs.empty() ? input : outputs.back();
     std::vector<float> next(l.out.size(), 0.0f);
     switch (l.kind) {
       case layer_kind::conv: conv_forward(l, cur.data(), next.data()); break;
@@ -683,10 +877,26 @@ std::vector<std::vector<float>> forward_all(const network& net, const float* inp
   return outputs;
 }
 
+std::vector<std::vector<float>> forward_all(const network& net, const float* input) {
+  return forward_chain(net.layers, std::vector<float>(input, input + net.input.size()));
+}
+
 std::vector<float> forward(const network& net, const float* input) {
   std::vector<std::vector<float>> outputs = forward_all(net, input);
   if (outputs.empty()) return std::vector<float>(input, input + net.input.size());
   return std::move(outputs.back());
+}
+
+std::vector<std::vector<float>> forward_exits(const network& net, const float* input) {
+  const std::vector<float> image(input, input + net.input.size());
+  const std::vector<std::vector<float>> trunk = forward_all(net, input);
+  std::vector<std::vector<float>> exits;
+  for (const exit_head& e : net.exits) {
+    auto head = forward_chain(e.layers, e.branch == 0 ? image : trunk[e.branch - 1]);
+    exits.push_back(std::move(head.back()));
+  }
+  exits.push_back(trunk.empty() ? image : trunk.back());
+  return exits;
 }
 
 void check_input(const network& net, const idx_images& images) {

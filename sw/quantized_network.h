@@ -33,25 +33,40 @@ struct qlayer {
   unsigned kh = 0, kw = 0, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
 };
 
+// An internal exit of a multi-exit network, quantised: a chain fed by the trunk's activation after
+// `branch` trunk layers (of qnetwork::layers; the image when 0), ending in its logits layer.
+struct qexit {
+  std::string output;          // the graph output it ends in
+  std::size_t branch = 0;
+  std::vector<qlayer> layers;  // the last GEMM layer has produces_logits
+};
+
 struct qnetwork {
   std::string source;
   unsigned bits = 8;
   unsigned acc_bits = 32;
   tensor_shape input;
   double input_scale = 0;  // real value of one input unit (1 / Q: pixels in [0, 1])
-  std::vector<qlayer> layers;
+  std::vector<qlayer> layers;  // the trunk, ending in the final exit's logits layer
+  std::vector<qexit> exits;    // internal exits, shallowest first (empty for a single-exit network)
+  std::string output;          // the final exit's graph output
   std::size_t classes = 0;
   bool softmax = false;    // the float network ends in Softmax (outputs are probabilities either way)
-  // Largest K of any GEMM: the accumulator must hold K products.
+  // Largest K of any GEMM (trunk and exit heads): the accumulator must hold K products.
   std::size_t max_k() const;
+  std::size_t exit_count() const { return exits.size() + 1; }
+  // The logits layer of exit e (the final exit is exit_count() - 1).
+  const qlayer& logits_layer(std::size_t e) const;
 };
 
 // Accumulator width that can never overflow for this network and data width:
-// max(32, 2W + ceil(log2(max K))), capped at 64.
+// max(32, 2W + ceil(log2(max K))), capped at 64, over the trunk and every exit head.
 unsigned safe_acc_bits(const network& net, unsigned bits);
 
 // Quantises `net` to `bits` (2..16); activation ranges come from the first `calibration_count`
-// images of `calibration` (pixels / 255). Throws config_error for a network the pipeline cannot run,
+// images of `calibration` (pixels / 255). Exit heads are quantised like the trunk, from the scale of
+// the trunk activation they branch off; a ReLU right after a branch point is not fused into the
+// GEMM before it, so the head sees the same values as the float network's. Throws config_error for a network the pipeline cannot run,
 // or when `calibration` holds fewer images than asked for.
 qnetwork quantize(const network& net, unsigned bits, unsigned acc_bits, const idx_images& calibration,
                   std::size_t calibration_count);

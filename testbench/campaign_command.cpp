@@ -173,6 +173,10 @@ int run_campaign(const std::vector<std::string>& args) {
 
   const std::string model_path = vm["model"].as<std::string>();
   const sw::network net = sw::load_onnx(model_path);
+  if (net.exit_count() > 1) {
+    throw config_error(model_path + ": has " + std::to_string(net.exit_count()) +
+                       " exits; fault campaigns run single-exit networks only");
+  }
   const sw::dataset test = sw::load_mnist(vm["data"].as<std::string>(), "t10k");
   sw::check_input(net, test.images);
   const std::size_t first = ranged(vm, "first", 0, static_cast<long long>(test.images.count) - 1);

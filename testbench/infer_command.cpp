@@ -26,6 +26,22 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
+double ratio(std::size_t a, std::size_t b) { return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b); }
+
+// Useful MACs over PE-cycles; 0 for a layer that never ran (an exit no image reached).
+double layer_utilization(const sw::layer_stats& l, const hw::array_config& cfg) {
+  if (l.totals.array_cycles == 0) return 0;
+  return static_cast<double>(l.totals.macs) /
+         (static_cast<double>(cfg.rows) * cfg.cols * static_cast<double>(l.totals.array_cycles));
+}
+
+// The trunk layer an exit branches after ("input" for the image itself, "(trunk)" for the final exit).
+std::string exit_branch_name(const sw::network& net, std::size_t e) {
+  if (e + 1 == net.exit_count()) return "(trunk)";
+  const std::size_t b = net.exits[e].branch;
+  return b == 0 ? "input" : net.layers[b - 1].name;
+}
+
 std::shared_ptr<const hw::multiplier> make_mult(const std::string& name, unsigned bits, rtl::eval_mode mode) {
   if (name == "exact") return nullptr;
   return rtl::make_multiplier(name, bits, mode);
@@ -35,7 +51,7 @@ std::shared_ptr<const hw::multiplier> make_mult(const std::string& name, unsigne
 // its own engine and, for models evaluated per product, its own multiplier instance).
 sw::inference_result run_functional(const sw::qnetwork& net, const hw::array_config& cfg, const std::string& mult,
                                     rtl::eval_mode mode, const sw::idx_images& images, std::size_t first,
-                                    std::size_t count, std::size_t batch, unsigned jobs) {
+                                    std::size_t count, std::size_t batch, unsigned jobs, const sw::exit_options& exits) {
   jobs = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(jobs, (count + batch - 1) / batch)));
   std::vector<sw::inference_result> parts(jobs);
   std::vector<std::exception_ptr> errors(jobs);
@@ -49,7 +65,9 @@ sw::inference_result run_functional(const sw::qnetwork& net, const hw::array_con
                      ? make_mult(mult, cfg.data_bits, mode)
                      : shared;
       sw::functional_engine engine(cfg, own);
-      parts[j] = sw::run_inference(net, engine, images, f, c, batch);
+      // Cycles as the TLM run spends them: the driver splits M to fit the accelerator's buffers.
+      engine.set_rows_per_job([](const hw::gemm_shape& s) { return sw::host_driver::rows_per_job(s, {}); });
+      parts[j] = sw::run_inference(net, engine, images, f, c, batch, exits);
     } catch (...) {
       errors[j] = std::current_exception();
     }
@@ -69,7 +87,8 @@ sw::inference_result run_functional(const sw::qnetwork& net, const hw::array_con
 // driver's SC_THREAD.
 sw::inference_result run_systemc(const sw::qnetwork& net, const hw::array_config& cfg, const std::string& mult,
                                  rtl::eval_mode mode, const sw::idx_images& images, std::size_t first, std::size_t count,
-                                 std::size_t batch, std::vector<sw::host_driver::issued_gemm>* issued) {
+                                 std::size_t batch, const sw::exit_options& exits,
+                                 std::vector<sw::host_driver::issued_gemm>* issued) {
   auto m = make_mult(mult, cfg.data_bits, mode);
   sw::accelerated_system sys("system", cfg);
   sys.accelerator.array.set_multiplier(m.get());
@@ -78,7 +97,7 @@ sw::inference_result run_systemc(const sw::qnetwork& net, const hw::array_config
   sys.host.set_program([&] {
     for (std::size_t done = 0; done < count; done += batch) {
       const std::size_t n = std::min(batch, count - done);
-      sw::append_result(result, sw::run_inference(net, sys.host, images, first + done, n, batch));
+      sw::append_result(result, sw::run_inference(net, sys.host, images, first + done, n, batch, exits));
       if (progress) std::cerr << "\r" << done + n << "/" << count << " images" << std::flush;
     }
     if (progress) std::cerr << "\r" << std::string(30, ' ') << "\r" << std::flush;
@@ -111,7 +130,12 @@ int run_infer(const std::vector<std::string>& args) {
     ("engine", po::value<std::string>()->default_value("functional"),
      "functional (the plain C++ twin) or systemc (cycle-accurate array behind the TLM bus)")
     ("compare", "with --engine systemc: also run the functional twin and compare every output integer")
-    ("float", "also evaluate the float network on the same images")
+    ("float", "also evaluate the float network on the same images (every exit of a multi-exit network)")
+    ("exit-policy", po::value<std::string>()->default_value("confidence"),
+     "multi-exit networks: confidence (stop at the first exit whose top softmax probability is above --gamma), "
+     "final (run every image to the last exit) or all (evaluate every exit on every image; the exit that counts is "
+     "the one confidence picks)")
+    ("gamma", po::value<double>()->default_value(0.5, "0.5"), "confidence threshold of --exit-policy confidence and all, in [0, 1]")
     ("calibration", po::value<long long>()->default_value(1000), "training images used to calibrate activation ranges")
     ("jobs", po::value<long long>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
      "threads for the functional twin")
@@ -136,6 +160,12 @@ int run_infer(const std::vector<std::string>& args) {
   const auto calibration = ranged(vm, "calibration", 1, 60000);
   const auto jobs = static_cast<unsigned>(ranged(vm, "jobs", 1, 256));
   const bool json = vm.count("json") > 0;
+  sw::exit_options exits;
+  exits.policy = sw::parse_exit_policy(vm["exit-policy"].as<std::string>());
+  exits.gamma = vm["gamma"].as<double>();
+  if (!(exits.gamma >= 0 && exits.gamma <= 1)) {
+    throw config_error("--gamma must be in [0, 1] (got " + std::to_string(exits.gamma) + ")");
+  }
 
   const sw::network net = sw::load_onnx(vm["model"].as<std::string>());
   const sw::dataset test = sw::load_mnist(vm["data"].as<std::string>(), "t10k");
@@ -160,8 +190,8 @@ int run_infer(const std::vector<std::string>& args) {
   const auto t0 = clock_type::now();
   std::vector<sw::host_driver::issued_gemm> issued;
   sw::inference_result r = engine == "functional"
-                               ? run_functional(qnet, cfg, mult, mode, test.images, first, count, batch, jobs)
-                               : run_systemc(qnet, cfg, mult, mode, test.images, first, count, batch, &issued);
+                               ? run_functional(qnet, cfg, mult, mode, test.images, first, count, batch, jobs, exits)
+                               : run_systemc(qnet, cfg, mult, mode, test.images, first, count, batch, exits, &issued);
   const double seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
   const double acc = sw::accuracy(r, test.labels.labels, first);
 
@@ -169,20 +199,47 @@ int run_infer(const std::vector<std::string>& args) {
   std::size_t formula_mismatches = 0;
   for (const auto& g : issued) formula_mismatches += g.cycles != hw::gemm_cycles(g.shape, cfg.rows, cfg.cols);
   if (vm.count("compare")) {
-    const auto twin = run_functional(qnet, cfg, mult, mode, test.images, first, count, batch, jobs);
-    identical = twin.logits == r.logits;
+    const auto twin = run_functional(qnet, cfg, mult, mode, test.images, first, count, batch, jobs, exits);
+    identical = twin.logits == r.logits && twin.exit_logits == r.exit_logits && twin.exit_taken == r.exit_taken;
+  }
+  // Multi-exit: every exit's accuracy with every image forced to it, and the trunk's cost when every
+  // image runs to the final exit. Under --exit-policy all the run itself has both; otherwise the
+  // functional twin runs every exit on the same images (same integers, untimed).
+  const bool multi_exit = qnet.exit_count() > 1;
+  sw::inference_result analysis;
+  const sw::inference_result* forced = &r;
+  if (multi_exit && exits.policy != sw::exit_policy::all) {
+    sw::exit_options every = exits;
+    every.policy = sw::exit_policy::all;
+    analysis = run_functional(qnet, cfg, mult, mode, test.images, first, count, batch, jobs, every);
+    forced = &analysis;
+  }
+  std::vector<sw::exit_summary> exit_summaries, forced_summaries;
+  double cycles_full = 0;
+  if (multi_exit) {
+    exit_summaries = sw::summarize_exits(r, qnet.exit_count(), test.labels.labels, first);
+    forced_summaries = sw::summarize_exits(*forced, qnet.exit_count(), test.labels.labels, first);
+    const sw::inference_result& full = exits.policy == sw::exit_policy::confidence ? analysis : r;
+    const std::size_t trunk_gemms = sw::gemm_ordinal(qnet, qnet.layers.size());
+    for (std::size_t l = 0; l < trunk_gemms; ++l) cycles_full += static_cast<double>(full.layers[l].totals.array_cycles);
+    cycles_full /= static_cast<double>(full.images);
   }
   double float_acc = -1;
+  std::vector<double> float_exit_acc;  // forced to each exit
   if (vm.count("float")) {
-    std::size_t correct = 0;
+    std::vector<std::size_t> correct(net.exit_count(), 0);
     const std::size_t pixels = std::size_t{test.images.rows} * test.images.cols;
     std::vector<float> img(pixels);
     for (std::size_t i = first; i < first + count; ++i) {
       for (std::size_t p = 0; p < pixels; ++p) img[p] = static_cast<float>(test.images.pixels[i * pixels + p]) / 255.0f;
-      const auto out = sw::forward(net, img.data());
-      correct += static_cast<std::size_t>(std::max_element(out.begin(), out.end()) - out.begin()) == test.labels.labels[i];
+      const auto outs = sw::forward_exits(net, img.data());
+      for (std::size_t e = 0; e < outs.size(); ++e) {
+        const auto& out = outs[e];
+        correct[e] += static_cast<std::size_t>(std::max_element(out.begin(), out.end()) - out.begin()) == test.labels.labels[i];
+      }
     }
-    float_acc = static_cast<double>(correct) / static_cast<double>(count);
+    for (const std::size_t c : correct) float_exit_acc.push_back(static_cast<double>(c) / static_cast<double>(count));
+    float_acc = float_exit_acc.back();
   }
 
   const double n_img = static_cast<double>(r.images);
@@ -198,6 +255,22 @@ int run_infer(const std::vector<std::string>& args) {
     o.add("bus_cycles_per_image", static_cast<double>(r.totals.bus_cycles) / n_img);
     o.add("utilization", util).add("wall_seconds", seconds).add("images_per_second", n_img / seconds);
     if (float_acc >= 0) o.add("float_accuracy", float_acc);
+    if (multi_exit) {
+      o.add("exit_policy", sw::to_string(exits.policy)).add("gamma", exits.gamma);
+      o.add("cycles_per_image_full", cycles_full);
+      std::string list = "[";
+      for (std::size_t e = 0; e < qnet.exit_count(); ++e) {
+        json_object eo;
+        eo.add("name", qnet.exit_count() - 1 == e ? qnet.output : qnet.exits[e].output);
+        eo.add("branch_after", exit_branch_name(net, e));
+        eo.add("accuracy", ratio(forced_summaries[e].correct, forced_summaries[e].evaluated));
+        if (!float_exit_acc.empty()) eo.add("float_accuracy", float_exit_acc[e]);
+        eo.add("share", ratio(exit_summaries[e].taken, r.images)).add("taken", std::uint64_t{exit_summaries[e].taken});
+        eo.add("evaluated", std::uint64_t{exit_summaries[e].evaluated});
+        list += (list.size() > 1 ? ", " : "") + eo.str();
+      }
+      o.raw("exits", list + "]");
+    }
     if (vm.count("compare")) o.add("identical", identical);
     if (engine == "systemc") {
       o.add("gemms_issued", std::uint64_t{issued.size()});
@@ -210,8 +283,7 @@ int run_infer(const std::vector<std::string>& args) {
       lo.add("k", std::uint64_t{l.shape_per_image.k}).add("n", std::uint64_t{l.shape_per_image.n});
       lo.add("gemms", l.totals.gemms).add("cycles_per_image", static_cast<double>(l.totals.array_cycles) / n_img);
       lo.add("bus_cycles_per_image", static_cast<double>(l.totals.bus_cycles) / n_img);
-      lo.add("utilization", static_cast<double>(l.totals.macs) /
-                                (static_cast<double>(cfg.rows) * cfg.cols * static_cast<double>(l.totals.array_cycles)));
+      lo.add("utilization", layer_utilization(l, cfg));
       layers += (layers.size() > 1 ? ", " : "") + lo.str();
     }
     o.raw("layers", layers + "]");
@@ -226,14 +298,32 @@ int run_infer(const std::vector<std::string>& args) {
                 cycles_per_image, static_cast<double>(r.totals.bus_cycles) / n_img, util * 100);
     std::printf("speed        %.1f images/s (%.2f s)\n", n_img / seconds, seconds);
     if (vm.count("compare")) std::printf("compare      %s\n", identical ? "identical to the functional twin" : "DIFFERS from the functional twin");
-    std::printf("%-14s %-6s %16s %14s %12s\n", "layer", "kind", "GEMM per image", "cycles/image", "utilisation");
+    if (multi_exit) {
+      std::printf("exits        policy %s, gamma %g; %.0f array cycles per image to the final exit\n",
+                  sw::to_string(exits.policy), exits.gamma, cycles_full);
+      int branch_width = 14;
+      for (std::size_t e = 0; e < qnet.exit_count(); ++e)
+        branch_width = std::max(branch_width, static_cast<int>(exit_branch_name(net, e).size()));
+      std::printf("%-5s %-10s %-*s %10s %10s%s\n", "exit", "output", branch_width, "branches after", "accuracy",
+                  "stopped", float_exit_acc.empty() ? "" : "      float");
+      for (std::size_t e = 0; e < qnet.exit_count(); ++e) {
+        const std::string name = qnet.exit_count() - 1 == e ? qnet.output : qnet.exits[e].output;
+        std::printf("%-5zu %-10s %-*s %9.2f%% %9.2f%%", e, name.c_str(), branch_width, exit_branch_name(net, e).c_str(),
+                    100 * ratio(forced_summaries[e].correct, forced_summaries[e].evaluated),
+                    100 * ratio(exit_summaries[e].taken, r.images));
+        if (!float_exit_acc.empty()) std::printf(" %9.2f%%", 100 * float_exit_acc[e]);
+        std::printf("\n");
+      }
+    }
+    int name_width = 14;
+    for (const auto& l : r.layers) name_width = std::max(name_width, static_cast<int>(l.name.size()));
+    std::printf("%-*s %-6s %16s %14s %12s\n", name_width, "layer", "kind", "GEMM per image", "cycles/image",
+                "utilisation");
     for (const auto& l : r.layers) {
       const std::string dims = std::to_string(l.shape_per_image.m) + "x" + std::to_string(l.shape_per_image.k) + "x" +
                                std::to_string(l.shape_per_image.n);
-      std::printf("%-14s %-6s %16s %14.1f %11.1f%%\n", l.name.c_str(), l.kind.c_str(), dims.c_str(),
-                  static_cast<double>(l.totals.array_cycles) / n_img,
-                  100.0 * static_cast<double>(l.totals.macs) /
-                      (static_cast<double>(cfg.rows) * cfg.cols * static_cast<double>(l.totals.array_cycles)));
+      std::printf("%-*s %-6s %16s %14.1f %11.1f%%\n", name_width, l.name.c_str(), l.kind.c_str(), dims.c_str(),
+                  static_cast<double>(l.totals.array_cycles) / n_img, 100.0 * layer_utilization(l, cfg));
     }
   }
   if (formula_mismatches != 0) {

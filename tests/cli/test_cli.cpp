@@ -212,6 +212,14 @@ TEST(cli, infer_bad_inputs_are_one_line_errors) {
       {"infer --images 0", "--images"},
       {"infer --first 10000", "--first"},
       {"infer --mult exact8 --bits 16", "narrower"},
+      {"infer --model " + fx + "exits_cycle.onnx", "is on a cycle"},
+      {"infer --model " + fx + "exits_dangling.onnx", "dangling exit head"},
+      {"infer --model " + fx + "exits_unsupported_op.onnx", "Sigmoid"},
+      {"infer --model " + fx + "exits_not_classes.onnx", "class vector"},
+      {"infer --exit-policy first", "--exit-policy"},
+      {"infer --gamma 1.5", "--gamma"},
+      {"infer --gamma -0.1", "--gamma"},
+      {"campaign --model " + fx + "multiexit_tiny.onnx --out " + (dir / "c.db").string(), "single-exit"},
   };
   for (const auto& [args, fragment] : cases) {
     const auto r = run(args);
@@ -232,6 +240,37 @@ TEST(cli, infer_json_has_the_promised_keys_and_engines_agree) {
   EXPECT_NE(s.out.find("\"identical\": true"), std::string::npos) << s.out;
   EXPECT_NE(s.out.find("\"gemms_off_formula\": 0,"), std::string::npos) << s.out;
   EXPECT_EQ(json_number(f.out, "accuracy"), json_number(run("infer --images 60 --engine systemc --json").out, "accuracy"));
+}
+
+// A multi-exit model: the exits block of --json, and the cycle-accurate run over TLM identical to
+// the twin at every exit under every policy.
+TEST(cli, infer_multi_exit_json_and_engines_agree) {
+  const std::string model = std::string(AXSA_SOURCE_DIR) + "/tests/fixtures/multiexit_tiny.onnx";
+  const auto all = run("infer --model " + model + " --images 40 --exit-policy all --gamma 0.6 --float --json");
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  for (const char* key : {"exits", "exit_policy", "gamma", "cycles_per_image_full", "bus_cycles_per_image", "share",
+                          "branch_after", "float_accuracy"})
+    EXPECT_NE(all.out.find("\"" + std::string(key) + "\": "), std::string::npos) << key;
+  EXPECT_NE(all.out.find("\"name\": \"exit1\", \"branch_after\": \"pool1\""), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("\"name\": \"final\", \"branch_after\": \"(trunk)\""), std::string::npos) << all.out;
+  const auto conf = run("infer --model " + model + " --images 40 --gamma 0.6 --json");
+  ASSERT_EQ(conf.exit_code, 0) << conf.err;
+  // The same decisions and accuracy, for fewer cycles than running every exit; the full trunk's
+  // cost is the same whichever run reports it.
+  EXPECT_EQ(json_number(conf.out, "accuracy"), json_number(all.out, "accuracy"));
+  EXPECT_LT(json_number(conf.out, "cycles_per_image"), json_number(all.out, "cycles_per_image"));
+  EXPECT_EQ(json_number(conf.out, "cycles_per_image_full"), json_number(all.out, "cycles_per_image_full"));
+  const auto fin = run("infer --model " + model + " --images 40 --exit-policy final --json");
+  ASSERT_EQ(fin.exit_code, 0) << fin.err;
+  EXPECT_EQ(json_number(fin.out, "cycles_per_image"), json_number(fin.out, "cycles_per_image_full"));
+  EXPECT_EQ(json_number(fin.out, "cycles_per_image_full"), json_number(all.out, "cycles_per_image_full"));
+  for (const char* policy : {"all", "confidence"}) {
+    const auto s = run("infer --model " + model + " --images 30 --engine systemc --compare --rows 6 --cols 5 --gamma 0.6 "
+                       "--exit-policy " + std::string(policy) + " --json");
+    ASSERT_EQ(s.exit_code, 0) << policy << ": " << s.err;
+    EXPECT_NE(s.out.find("\"identical\": true"), std::string::npos) << s.out;
+    EXPECT_NE(s.out.find("\"gemms_off_formula\": 0,"), std::string::npos) << s.out;
+  }
 }
 
 #ifdef AXSA_EVOAPPROX_FIXTURE

@@ -278,11 +278,17 @@ std::string value(const std::string& name, const std::vector<std::int64_t>& dims
 
 // ModelProto: graph with nodes, initializers (TensorProto payloads), one input and one output.
 std::string model_bytes(const std::string& nodes, const std::vector<std::string>& inits, const std::string& input,
-                        const std::string& output, std::int64_t opset = 13) {
+                        const std::vector<std::string>& outputs, std::int64_t opset = 13) {
   std::string g = nodes + bytes(2, "g");
   for (const auto& t : inits) g += bytes(5, t);
-  g += bytes(11, input) + bytes(12, output);
+  g += bytes(11, input);
+  for (const auto& o : outputs) g += bytes(12, o);
   return vint(1, 8) + bytes(7, g) + bytes(8, bytes(1, "") + vint(2, opset));
+}
+
+std::string model_bytes(const std::string& nodes, const std::vector<std::string>& inits, const std::string& input,
+                        const std::string& output, std::int64_t opset = 13) {
+  return model_bytes(nodes, inits, input, std::vector<std::string>{output}, opset);
 }
 
 onnx::model parse(const std::string& b) {
@@ -574,14 +580,16 @@ TEST(network, fixture_forward_matches_numpy_reference) {
   for (const reference_case& c : cases) {
     const network net = load_onnx(fixtures + c.model);
     ASSERT_EQ(c.input.size(), net.input.size()) << c.model;
-    const std::vector<float> out = forward(net, c.input.data());
+    // Every exit's output, shallowest first (a single-exit network has one).
+    std::vector<float> out;
+    for (const auto& e : forward_exits(net, c.input.data())) out.insert(out.end(), e.begin(), e.end());
     ASSERT_EQ(out.size(), c.output.size()) << c.model;
     for (std::size_t i = 0; i < out.size(); ++i) {
       EXPECT_NEAR(out[i], c.output[i], 1e-5) << c.model << " output " << i;
     }
     models.insert(c.model);
   }
-  EXPECT_EQ(models.size(), 4u);
+  EXPECT_EQ(models.size(), 5u);
 }
 
 TEST(network, forward_all_keeps_every_layer_output) {
@@ -643,11 +651,114 @@ TEST(network, unsupported_op_names_op_and_node) {
       << e;
 }
 
-TEST(network, branch_is_rejected) {
+TEST(network, branches_that_merge_again_are_rejected) {
   const std::string e = error_of([] { load_onnx(fixtures + "branch_concat.onnx"); });
-  EXPECT_NE(e.find("branch_concat.onnx: the graph branches: tensor 'y' (from node 'r1') feeds 2 nodes ('r2', 'r3')"),
+  EXPECT_NE(e.find("branch_concat.onnx: the graph branches and merges again: tensor 'y' (from node 'r1') feeds 2 "
+                   "nodes ('r2', 'r3')"),
             std::string::npos)
       << e;
+}
+
+TEST(network, multi_exit_graph_imports_trunk_and_heads) {
+  const network net = load_onnx(fixtures + "multiexit_tiny.onnx");
+  EXPECT_EQ(net.output, "final");
+  ASSERT_EQ(net.exit_count(), 3u);
+  // Trunk: conv1 relu1 pool1 conv2 relu2 flatten fc.
+  ASSERT_EQ(net.layers.size(), 7u);
+  EXPECT_EQ(net.layers[3].name, "conv2");
+  EXPECT_EQ(net.layers[6].name, "fc");
+  EXPECT_EQ(net.exits[0].output, "exit1");
+  EXPECT_EQ(net.exits[0].branch, 3u);  // after pool1
+  ASSERT_EQ(net.exits[0].layers.size(), 2u);
+  EXPECT_EQ(net.exits[0].layers[0].in, (tensor_shape{4, 6, 6}));
+  EXPECT_EQ(net.exits[1].output, "exit2");
+  EXPECT_EQ(net.exits[1].branch, 4u);  // after conv2, before its ReLU
+  EXPECT_EQ(net.exits[1].layers[0].kind, layer_kind::relu);
+  EXPECT_EQ(net.exit_name(0), "exit1");
+  EXPECT_EQ(net.exit_name(2), "final");
+  for (const exit_head& e : net.exits) EXPECT_EQ(e.layers.back().out, (tensor_shape{10, 1, 1}));
+  // The final exit's forward pass is the trunk's.
+  std::vector<float> x(net.input.size(), 0.25f);
+  EXPECT_EQ(forward_exits(net, x.data()).back(), forward(net, x.data()));
+}
+
+// The last graph output is the final exit; exits are ordered by where they branch off, whatever
+// their order among the other outputs.
+TEST(network, multi_exit_trunk_ends_in_the_last_output) {
+  const std::string w = float_tensor("w", {3, 4}, std::vector<float>(12, 0.1f));
+  const std::string v = float_tensor("v", {3, 4}, std::vector<float>(12, 0.2f));
+  const std::string u = float_tensor("u", {4, 4}, std::vector<float>(16, 0.3f));
+  const std::string nodes = node("Relu", {"x"}, "r", "relu") + node("Gemm", {"r", "u"}, "h", "hidden", attr_int("transB", 1)) +
+                            node("Gemm", {"h", "w"}, "deep", "fc", attr_int("transB", 1)) +
+                            node("Gemm", {"h", "w"}, "middle", "middle_fc", attr_int("transB", 1)) +
+                            node("Gemm", {"r", "v"}, "early", "early_fc", attr_int("transB", 1));
+  const network net = load_bytes("order", model_bytes(nodes, {w, v, u}, value("x", {-1, 4}),
+                                                      std::vector<std::string>{value("middle", {-1, 3}), value("early", {-1, 3}), value("deep", {-1, 3})}));
+  EXPECT_EQ(net.output, "deep");
+  ASSERT_EQ(net.exits.size(), 2u);
+  EXPECT_EQ(net.exits[0].output, "early");
+  EXPECT_EQ(net.exits[0].branch, 1u);
+  EXPECT_EQ(net.exits[1].output, "middle");
+  EXPECT_EQ(net.exits[1].branch, 2u);
+  const std::vector<float> x = {1, -2, 3, -4};
+  const auto outs = forward_exits(net, x.data());
+  ASSERT_EQ(outs.size(), 3u);
+  // early = v . relu(x) = 0.2 * (1 + 3) per class; middle = deep = w . (u . relu(x)) = 0.1 * 4 * 1.2.
+  for (const float o : outs[0]) EXPECT_NEAR(o, 0.8f, 1e-6);
+  for (const float o : outs[1]) EXPECT_NEAR(o, 0.48f, 1e-6);
+  EXPECT_EQ(outs[1], outs[2]);
+}
+
+// Malformed multi-exit graphs: one line naming the node or tensor and what is wrong.
+TEST(network, malformed_multi_exit_graphs_are_named) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"exits_cycle.onnx", "is on a cycle"},
+      {"exits_dangling.onnx", "tensor 'lost' (from node 'head_fc') feeds no node and is not a graph output: a dangling "
+                              "exit head (it branches off the trunk at 'r')"},
+      {"exits_unsupported_op.onnx", "node 'head_sigmoid' uses op Sigmoid, which axsa does not support"},
+      {"exits_not_classes.onnx", "exit 'exit1' (its head ends in node 'head_fc') produces 6 values per image; an exit "
+                                 "must produce a class vector like the final exit 'final' (10)"},
+  };
+  for (const auto& [file, expected] : cases) {
+    const std::string e = error_of([&] { load_onnx(fixtures + file); });
+    EXPECT_NE(e.find(fixtures + file + ": "), std::string::npos) << e;
+    EXPECT_NE(e.find(expected), std::string::npos) << file << ":\n  got      " << e << "\n  expected " << expected;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  }
+  const std::string w = float_tensor("w", {3, 4}, std::vector<float>(12, 0.1f));
+  const std::string v = float_tensor("v", {4, 3}, std::vector<float>(12, 0.1f));
+  const std::string flat_in = value("x", {-1, 4});
+  struct bad {
+    const char* name;
+    std::string model;
+    const char* expected;
+  };
+  const std::vector<bad> more = {
+      {"head_branches", model_bytes(node("Relu", {"x"}, "r", "relu") + node("Gemm", {"r", "w"}, "y", "fc", attr_int("transB", 1)) +
+                                        node("Relu", {"r"}, "h", "head") + node("Gemm", {"h", "w"}, "e1", "h1", attr_int("transB", 1)) +
+                                        node("Gemm", {"h", "w"}, "e2", "h2", attr_int("transB", 1)),
+                                    {w}, flat_in, std::vector<std::string>{value("e1", {-1, 3}), value("e2", {-1, 3}), value("y", {-1, 3})}),
+       "the exit head branching off at 'r' branches again: tensor 'h' (from node 'head') feeds 2 nodes ('h1', 'h2')"},
+      {"output_on_trunk", model_bytes(node("Relu", {"x"}, "r", "relu") + node("Gemm", {"r", "w"}, "y", "fc", attr_int("transB", 1)),
+                                      {w}, flat_in, std::vector<std::string>{value("r", {-1, 4}), value("y", {-1, 3})}),
+       "graph output 'r' (from node 'relu') lies on the trunk"},
+      {"exit_feeds_more", model_bytes(node("Relu", {"x"}, "r", "relu") + node("Gemm", {"r", "w"}, "y", "fc", attr_int("transB", 1)) +
+                                          node("Gemm", {"r", "w"}, "e", "head", attr_int("transB", 1)) + node("Relu", {"e"}, "z", "after"),
+                                      {w}, flat_in, std::vector<std::string>{value("e", {-1, 3}), value("y", {-1, 3})}),
+       "exit output 'e' (from node 'head') also feeds 'after'"},
+      {"matmul_bias_branch", model_bytes(node("MatMul", {"x", "v"}, "m", "mm") + node("Add", {"m", "b"}, "y", "bias") +
+                                             node("Relu", {"m"}, "e", "head"),
+                                         {v, float_tensor("b", {3}, {1, 2, 3})}, flat_in, std::vector<std::string>{value("e", {-1, 3}), value("y", {-1, 3})}),
+       "node 'head' (Relu) branches off between a MatMul and its bias Add ('m')"},
+      {"exit_declared_wrong", model_bytes(node("Relu", {"x"}, "r", "relu") + node("Gemm", {"r", "w"}, "y", "fc", attr_int("transB", 1)) +
+                                              node("Gemm", {"r", "w"}, "e", "head", attr_int("transB", 1)),
+                                          {w}, flat_in, std::vector<std::string>{value("y", {-1, 3}), value("e", {-1, 7})}),
+       "graph output 'e' is declared [?, 7] but the layers produce 3 values per image"},
+  };
+  for (const bad& c : more) {
+    const std::string e = load_error(c.name, c.model);
+    EXPECT_NE(e.find(c.expected), std::string::npos) << c.name << ":\n  got      " << e << "\n  expected " << c.expected;
+  }
 }
 
 TEST(network, corrupt_and_random_files_are_config_errors) {
