@@ -15,6 +15,9 @@ class accelerated_system : public sc_core::sc_module {
                      const tlm_model::buffer_sizes& sizes = {})
       : sc_core::sc_module(name), accelerator("accelerator", cfg, sizes), host("host", cfg, sizes), m_irq("irq") {
     host.socket.bind(accelerator.socket);
+    host.set_fault_port([this](std::uint64_t offset, unsigned bit, bool value) {
+      accelerator.stick_weight_bit(offset, bit, value);
+    });
     accelerator.irq(m_irq);
     host.irq(m_irq);
   }

@@ -30,9 +30,54 @@ functional_engine::functional_engine(const hw::array_config& cfg, std::shared_pt
   }
 }
 
+functional_engine::resident_layer& functional_engine::resident(const void* weight_id, std::size_t count) {
+  const auto it = m_memory.find(weight_id);
+  if (it == m_memory.end()) throw config_error("weight memory: the layer is not resident (write its weights first)");
+  if (it->second.words.size() != count) {
+    throw config_error("weight memory: the layer holds " + std::to_string(it->second.words.size()) + " weights, not " +
+                       std::to_string(count));
+  }
+  return it->second;
+}
+
+void functional_engine::write_weights(const void* weight_id, const std::int16_t* w, std::size_t count, gemm_stats&) {
+  resident_layer& r = m_memory[weight_id];
+  if (r.words.size() != count) {
+    if (!r.stuck.empty()) throw config_error("weight memory: a layer with stuck bits cannot change its size");
+    r.words.assign(count, 0);
+  }
+  std::copy(w, w + count, r.words.begin());
+  for (const stuck_weight_bit& b : r.stuck) r.words[b.index] = stick_bit(r.words[b.index], b.bit, b.value, m_cfg.data_bits);
+}
+
+void functional_engine::read_weights(const void* weight_id, std::int16_t* out, std::size_t count, gemm_stats&) {
+  const resident_layer& r = resident(weight_id, count);
+  std::copy(r.words.begin(), r.words.end(), out);
+}
+
+void functional_engine::stick_weight_bits(const void* weight_id, const std::vector<stuck_weight_bit>& bits) {
+  const auto it = m_memory.find(weight_id);
+  if (it == m_memory.end()) throw config_error("weight memory: bits can only stick in a resident layer");
+  resident_layer& r = it->second;
+  for (const stuck_weight_bit& b : bits) {
+    if (b.index >= r.words.size() || b.bit >= m_cfg.data_bits) {
+      throw config_error("weight memory: stuck bit " + std::to_string(b.bit) + " of weight " + std::to_string(b.index) +
+                         " lies outside the layer's " + std::to_string(r.words.size()) + " " +
+                         std::to_string(m_cfg.data_bits) + "-bit weights");
+    }
+    r.stuck.push_back(b);
+    r.words[b.index] = stick_bit(r.words[b.index], b.bit, b.value, m_cfg.data_bits);
+  }
+}
+
 gemm_stats functional_engine::gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight,
-                                   std::int64_t* out, const void* /*weight_id*/) {
+                                   std::int64_t* out, const void* weight_id) {
   shape.validate();
+  // A resident layer is multiplied as the memory holds it (stuck bits and all).
+  if (!m_memory.empty()) {
+    const auto it = m_memory.find(weight_id);
+    if (it != m_memory.end()) weight = resident(weight_id, shape.k * shape.n).words.data();
+  }
   if (m_cfg.acc_bits <= 32) run<std::uint32_t>(shape, act, weight, out);
   else run<std::uint64_t>(shape, act, weight, out);
   gemm_stats st;

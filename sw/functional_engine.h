@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -40,6 +41,11 @@ class functional_engine final : public gemm_backend {
   // reports the cycles of the TLM run. Unset: every GEMM is one job.
   void set_rows_per_job(std::function<std::size_t(const hw::gemm_shape&)> rows) { m_rows_per_job = std::move(rows); }
 
+  // The weight memory, without bus costs: resident layers and their stuck bits.
+  void write_weights(const void* weight_id, const std::int16_t* w, std::size_t count, gemm_stats& cost) override;
+  void read_weights(const void* weight_id, std::int16_t* out, std::size_t count, gemm_stats& cost) override;
+  void stick_weight_bits(const void* weight_id, const std::vector<stuck_weight_bit>& bits) override;
+
  private:
   template <class Acc>
   void run(const hw::gemm_shape& s, const std::int16_t* act, const std::int16_t* weight, std::int64_t* out);
@@ -53,6 +59,12 @@ class functional_engine final : public gemm_backend {
   bool m_zero_wgt_is_zero = true;             // mult(a, 0) == 0 for every a
   std::vector<std::int16_t> m_scratch;        // transposed operand
   std::function<std::size_t(const hw::gemm_shape&)> m_rows_per_job;
+  struct resident_layer {
+    std::vector<std::int16_t> words;
+    std::vector<stuck_weight_bit> stuck;  // in the order installed
+  };
+  std::map<const void*, resident_layer> m_memory;
+  resident_layer& resident(const void* weight_id, std::size_t count);
 };
 
 }  // namespace axsa::sw

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hw/array_config.h"
 
@@ -16,6 +17,19 @@ struct gemm_stats {
   std::uint64_t macs = 0;        // useful multiply-accumulates, M*K*N summed
 };
 
+// A permanent fault of the accelerator's weight memory: bit `bit` (0 = the LSB of the W-bit weight,
+// W - 1 its sign) of weight `index` of a layer's K x N matrix (row-major) reads `value` whatever is
+// written there.
+struct stuck_weight_bit {
+  std::size_t index = 0;
+  unsigned bit = 0;
+  bool value = false;
+};
+
+// The W-bit two's-complement weight `w` (an int16 holding a sign-extended W-bit value) as a memory
+// word with `bit` stuck at `value` reads it.
+std::int16_t stick_bit(std::int16_t w, unsigned bit, bool value, unsigned data_bits);
+
 class gemm_backend {
  public:
   virtual ~gemm_backend() = default;
@@ -24,6 +38,17 @@ class gemm_backend {
   virtual gemm_stats gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight,
                           std::int64_t* out, const void* weight_id) = 0;
   virtual std::string name() const = 0;
+
+  // The weight memory (docs/epsilon.md). write_weights makes a layer's weights resident: from then
+  // on every GEMM with that weight_id reads the memory, not the host's copy, so what was written
+  // (through any stuck bits) is what the array multiplies. read_weights reads them back.
+  // stick_weight_bits installs permanent faults in a resident layer's words; writes never clear
+  // them. Costs (bus cycles) are added to `cost`. Throws config_error when the memory cannot hold
+  // the layer, and when bits are stuck in a layer that is not resident.
+  // Backends without a weight memory (the campaign engines' recorders) refuse all three.
+  virtual void write_weights(const void* weight_id, const std::int16_t* w, std::size_t count, gemm_stats& cost);
+  virtual void read_weights(const void* weight_id, std::int16_t* out, std::size_t count, gemm_stats& cost);
+  virtual void stick_weight_bits(const void* weight_id, const std::vector<stuck_weight_bit>& bits);
 };
 
 }  // namespace axsa::sw

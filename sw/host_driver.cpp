@@ -79,15 +79,16 @@ gemm_stats host_driver::gemm(const hw::gemm_shape& shape, const std::int16_t* ac
   }
   gemm_stats st;
   const std::uint64_t bus_before = m_bus_cycles;
-  if (weight_id == nullptr || weight_id != m_loaded_weights || m_loaded_shape.k != K || m_loaded_shape.n != N) {
-    access(tlm::TLM_WRITE_COMMAND, tlm_model::weight_base, const_cast<std::int16_t*>(weight), 2 * K * N);
-    m_loaded_weights = weight_id;
-    m_loaded_shape = shape;
+  // Resident weights are used as they are; others are uploaded when the host's copy changed.
+  weight_region_entry& r = place(weight_id, K * N);
+  if (!r.pinned && (r.source.size() != K * N || !std::equal(r.source.begin(), r.source.end(), weight))) {
+    access(tlm::TLM_WRITE_COMMAND, tlm_model::weight_base + r.offset, const_cast<std::int16_t*>(weight), 2 * K * N);
+    if (weight_id != nullptr) r.source.assign(weight, weight + K * N);  // scratch is always uploaded again
   }
   write_reg(reg::k, static_cast<std::uint32_t>(K));
   write_reg(reg::n, static_cast<std::uint32_t>(N));
   write_reg(reg::act_offset, 0);
-  write_reg(reg::wgt_offset, 0);
+  write_reg(reg::wgt_offset, static_cast<std::uint32_t>(r.offset));
   write_reg(reg::out_offset, 0);
   for (std::size_t m0 = 0; m0 < shape.m; m0 += rows) {
     const std::size_t mr = std::min(rows, shape.m - m0);
@@ -120,6 +121,83 @@ gemm_stats host_driver::gemm(const hw::gemm_shape& shape, const std::int16_t* ac
   }
   st.bus_cycles = m_bus_cycles - bus_before;
   return st;
+}
+
+// A region of `count` weights for `weight_id` (nullptr: a scratch region, never kept): the layer's
+// own while every layer fits, 8-byte aligned; when the buffer is full, every region is dropped and
+// placing starts again at offset 0.
+host_driver::weight_region_entry& host_driver::place(const void* weight_id, std::size_t count) {
+  const auto it = m_regions.find(weight_id);
+  if (it != m_regions.end() && it->second.count == count) return it->second;
+  if (it != m_regions.end()) {
+    if (it->second.pinned) {
+      throw config_error("weight memory: a resident layer of " + std::to_string(it->second.count) +
+                         " weights cannot take " + std::to_string(count));
+    }
+    m_regions.erase(it);
+  }
+  const std::uint64_t bytes = (2 * std::uint64_t{count} + 7) / 8 * 8;
+  if (bytes > m_sizes.weight_bytes) {
+    throw config_error("a " + std::to_string(count) + "-weight matrix does not fit the " +
+                       std::to_string(m_sizes.weight_bytes) + "-byte weight buffer");
+  }
+  if (m_next_region + bytes > m_sizes.weight_bytes) {
+    for (const auto& [id, region] : m_regions) {
+      if (region.pinned) {
+        throw config_error("weight memory: the network's weights do not all fit the " +
+                           std::to_string(m_sizes.weight_bytes) + "-byte weight buffer");
+      }
+    }
+    m_regions.clear();
+    m_next_region = 0;
+  }
+  weight_region_entry& r = m_regions[weight_id];
+  r.offset = m_next_region;
+  r.count = count;
+  m_next_region += bytes;
+  if (weight_id == nullptr) {  // scratch: the next GEMM without an identity reuses the same place
+    m_next_region -= bytes;
+  }
+  return r;
+}
+
+std::uint64_t host_driver::weight_region(const void* weight_id) const {
+  const auto it = m_regions.find(weight_id);
+  if (it == m_regions.end()) throw config_error("weight memory: the layer is not resident");
+  return it->second.offset;
+}
+
+void host_driver::write_weights(const void* weight_id, const std::int16_t* w, std::size_t count, gemm_stats& cost) {
+  if (weight_id == nullptr) throw config_error("weight memory: a resident layer needs an identity");
+  const std::uint64_t bus_before = m_bus_cycles;
+  weight_region_entry& r = place(weight_id, count);
+  access(tlm::TLM_WRITE_COMMAND, tlm_model::weight_base + r.offset, const_cast<std::int16_t*>(w), 2 * count);
+  r.pinned = true;
+  r.source.clear();
+  cost.bus_cycles += m_bus_cycles - bus_before;
+}
+
+void host_driver::read_weights(const void* weight_id, std::int16_t* out, std::size_t count, gemm_stats& cost) {
+  const auto it = m_regions.find(weight_id);
+  if (it == m_regions.end() || it->second.count != count) {
+    throw config_error("weight memory: the layer is not resident (write its weights first)");
+  }
+  const std::uint64_t bus_before = m_bus_cycles;
+  access(tlm::TLM_READ_COMMAND, tlm_model::weight_base + it->second.offset, out, 2 * count);
+  cost.bus_cycles += m_bus_cycles - bus_before;
+}
+
+void host_driver::stick_weight_bits(const void* weight_id, const std::vector<stuck_weight_bit>& bits) {
+  const auto it = m_regions.find(weight_id);
+  if (it == m_regions.end() || !it->second.pinned) throw config_error("weight memory: bits can only stick in a resident layer");
+  if (!m_fault_port) throw config_error("weight memory: this driver has no fault port to the accelerator");
+  for (const stuck_weight_bit& b : bits) {
+    if (b.index >= it->second.count) {
+      throw config_error("weight memory: stuck bit in weight " + std::to_string(b.index) + " outside the layer's " +
+                         std::to_string(it->second.count) + " weights");
+    }
+    m_fault_port(it->second.offset + 2 * b.index, b.bit, b.value);
+  }
 }
 
 }  // namespace axsa::sw

@@ -1,12 +1,15 @@
 // The host side of the accelerator: a TLM-2.0 initiator that runs an inference from its SC_THREAD.
-// As a GEMM backend it writes the weights (once per layer while they fit) and activations over the
-// bus, programs the registers, starts the array, waits for the done interrupt (with a watchdog
-// derived from the cycle formula), and reads the results back. It counts array cycles (from the
-// CYCLES register) and bus cycles (the latency the target annotates on every transaction).
+// As a GEMM backend it writes the weights and activations over the bus, programs the registers,
+// starts the array, waits for the done interrupt (with a watchdog derived from the cycle formula),
+// and reads the results back. Each layer's weights get a region of their own in the weight buffer
+// and stay resident while the buffer holds them all (uploaded again only when the host's copy
+// changes; when they no longer fit, the buffer is reused from its start). It counts array cycles
+// (from the CYCLES register) and bus cycles (the latency the target annotates on every transaction).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -62,6 +65,16 @@ class host_driver : public sc_core::sc_module, public gemm_backend {
   // Cycle budget of one job: 2 x the formula + 1000 cycles; done later than this is a hang.
   void set_watchdog_factor(double factor) { m_watchdog_factor = factor; }
 
+  // The weight memory over the bus (sw/gemm_backend.h). Stuck bits reach the accelerator through
+  // the fault port, a back door standing for a defect of the silicon, not a bus access.
+  void write_weights(const void* weight_id, const std::int16_t* w, std::size_t count, gemm_stats& cost) override;
+  void read_weights(const void* weight_id, std::int16_t* out, std::size_t count, gemm_stats& cost) override;
+  void stick_weight_bits(const void* weight_id, const std::vector<stuck_weight_bit>& bits) override;
+  using fault_port = std::function<void(std::uint64_t byte_offset, unsigned bit, bool value)>;
+  void set_fault_port(fault_port port) { m_fault_port = std::move(port); }
+  // Byte offset of a resident layer's region in the weight buffer.
+  std::uint64_t weight_region(const void* weight_id) const;
+
  private:
   void thread();
   void access(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t len);
@@ -74,8 +87,16 @@ class host_driver : public sc_core::sc_module, public gemm_backend {
   std::exception_ptr m_failure;
   std::vector<issued_gemm> m_issued;
   std::uint64_t m_bus_cycles = 0;
-  const void* m_loaded_weights = nullptr;
-  hw::gemm_shape m_loaded_shape{};
+  struct weight_region_entry {
+    std::uint64_t offset = 0;
+    std::size_t count = 0;
+    std::vector<std::int16_t> source;  // the host copy last uploaded (empty when the host wrote it explicitly)
+    bool pinned = false;               // written by write_weights: GEMMs use it as it is
+  };
+  std::map<const void*, weight_region_entry> m_regions;
+  std::uint64_t m_next_region = 0;
+  weight_region_entry& place(const void* weight_id, std::size_t count);
+  fault_port m_fault_port;
   double m_watchdog_factor = 2.0;
 };
 

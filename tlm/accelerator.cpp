@@ -174,6 +174,7 @@ tlm::tlm_response_status accelerator::access_buffer(tlm::tlm_generic_payload& tr
     std::memcpy(trans.get_data_ptr(), buffer, length);
   } else {
     std::memcpy(buffer, trans.get_data_ptr(), length);
+    if (d.where == region::weight) apply_stuck(d.offset / 2, length / 2);
   }
   trans.set_dmi_allowed(!m_busy);  // the hint: get_direct_mem_ptr would grant this buffer now
   return tlm::TLM_OK_RESPONSE;
@@ -330,7 +331,7 @@ bool accelerator::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_d
   dmi.set_dmi_ptr(region_data(d.where));
   dmi.set_start_address(base);
   dmi.set_end_address(base + region_bytes(d.where) - 1);
-  if (d.where == region::out) {
+  if (d.where == region::out || (d.where == region::weight && !m_stuck.empty())) {
     dmi.allow_read();
   } else {
     dmi.allow_read_write();
@@ -365,10 +366,50 @@ unsigned int accelerator::transport_dbg(tlm::tlm_generic_payload& trans) {
       std::memcpy(data, buffer, done);
     } else {
       std::memcpy(buffer, data, done);
+      // Whole words touched, including a half-written one at either end.
+      if (d.where == region::weight) apply_stuck(d.offset / 2, (d.offset % 2 + done + 1) / 2);
     }
   }
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
   return static_cast<unsigned int>(done);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weight-memory faults
+
+void accelerator::stick_weight_bit(std::uint64_t byte_offset, unsigned bit, bool value) {
+  const unsigned bits = array.config().data_bits;
+  if (byte_offset % 2 != 0 || byte_offset >= m_sizes.weight_bytes) {
+    throw config_error("weight memory fault at byte offset " + std::to_string(byte_offset) +
+                       ": not a 2-byte word of the " + std::to_string(m_sizes.weight_bytes) + "-byte weight buffer");
+  }
+  if (bit >= bits) {
+    throw config_error("weight memory fault: bit " + std::to_string(bit) + " outside the " + std::to_string(bits) +
+                       "-bit weights");
+  }
+  stuck_word& w = m_stuck[byte_offset / 2];
+  const auto mask = static_cast<std::uint16_t>(1u << bit);
+  if (value) {
+    w.set |= mask;
+    w.clear &= static_cast<std::uint16_t>(~mask);
+  } else {
+    w.clear |= mask;
+    w.set &= static_cast<std::uint16_t>(~mask);
+  }
+  invalidate_dmi();  // a read-write grant given before must not bypass the fault
+  apply_stuck(byte_offset / 2, 1);
+}
+
+void accelerator::apply_stuck(std::size_t first_word, std::size_t words) {
+  if (m_stuck.empty()) return;
+  const unsigned bits = array.config().data_bits;
+  const std::uint32_t sign = 1u << (bits - 1), field = (1u << bits) - 1;
+  for (auto it = m_stuck.lower_bound(first_word); it != m_stuck.end() && it->first < first_word + words; ++it) {
+    std::int16_t& word = m_weight[it->first];
+    std::uint32_t pattern = static_cast<std::uint16_t>(word) & field;
+    pattern = (pattern | it->second.set) & ~std::uint32_t{it->second.clear};
+    word = static_cast<std::int16_t>(static_cast<std::int32_t>(pattern ^ sign) - static_cast<std::int32_t>(sign));
+  }
 }
 
 }  // namespace axsa::tlm_model

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include <systemc>
@@ -103,6 +104,14 @@ class accelerator : public sc_core::sc_module {
   // Bus latency of a buffer access of `length` bytes: buffer_access_cycles + ceil(length / 8).
   static std::uint64_t buffer_cycles(std::uint64_t length);
 
+  // A permanent fault of the weight buffer (not a bus access): bit `bit` (0..W-1 of the W-bit
+  // weight, W - 1 the sign) of the int16 word at `byte_offset` reads `value` from now on, whatever
+  // is written there by the bus, DMI or debug transport. While any bit is stuck, DMI to the
+  // weight buffer is granted read-only, so every write passes the fault. Throws config_error for an
+  // offset outside the buffer or not 2-byte aligned, or a bit outside 0..W-1.
+  void stick_weight_bit(std::uint64_t byte_offset, unsigned bit, bool value);
+  std::size_t stuck_weight_words() const { return m_stuck.size(); }
+
  private:
   enum class region { none, registers, act, weight, out };
   struct decoded {
@@ -136,6 +145,11 @@ class accelerator : public sc_core::sc_module {
 
   std::vector<std::int16_t> m_act;
   std::vector<std::int16_t> m_weight;
+  struct stuck_word {
+    std::uint16_t set = 0, clear = 0;  // bits of the W-bit field forced to 1 and to 0
+  };
+  std::map<std::size_t, stuck_word> m_stuck;  // weight word index -> its stuck bits
+  void apply_stuck(std::size_t first_word, std::size_t words);
   std::vector<std::int64_t> m_out;
 
   // Registers.
