@@ -271,7 +271,8 @@ void run_exits_batch(const qnetwork& net, gemm_backend& backend, std::vector<std
     for (std::size_t i = 0; i < alive.size(); ++i) {
       const std::size_t pos = alive[i];
       logits[pos][e] = lg[i];
-      if (taken[pos] < 0 && confident(lg[i], scale, opt.gamma)) taken[pos] = static_cast<int>(e);
+      const bool stops = opt.stop ? opt.stop(e, lg[i], scale) : confident(lg[i], scale, opt.gamma);
+      if (taken[pos] < 0 && stops) taken[pos] = static_cast<int>(e);
       if (opt.policy == exit_policy::confidence && taken[pos] < 0) {
         still.push_back(pos);
         kept.insert(kept.end(), cur.begin() + static_cast<std::ptrdiff_t>(i * size),

@@ -33,6 +33,9 @@ const char* to_string(exit_policy p);
 struct exit_options {
   exit_policy policy = exit_policy::confidence;
   double gamma = 0.5;
+  // Replaces the confidence test (`confident(logits, acc_scale, gamma)`) where given: whether an
+  // image stops at internal exit `exit` with these logits. The final exit always stops.
+  std::function<bool(std::size_t exit, const std::vector<std::int64_t>& logits, double acc_scale)> stop;
 };
 
 struct inference_result {

@@ -26,6 +26,7 @@ const std::map<std::string, command_info>& commands() {
   static const std::map<std::string, command_info> table = {
       {"campaign", {axsa::cli::run_campaign, "run a statistical fault-injection campaign into SQLite"}},
       {"coverify", {axsa::cli::run_coverify, "run a GEMM on the model and the verilated RTL in lockstep, compare every cycle"}},
+      {"epsilon", {axsa::cli::run_epsilon, "run a multi-exit network with weight-memory faults under EPSILON or a baseline"}},
       {"gemm", {axsa::cli::run_gemm, "run one GEMM on the cycle-accurate array and check it"}},
       {"infer", {axsa::cli::run_infer, "classify MNIST images with a quantised CNN on the array"}},
       {"multipliers", {axsa::cli::run_multipliers, "list the registered multipliers with error metrics and area"}},

@@ -242,6 +242,37 @@ TEST(cli, infer_json_has_the_promised_keys_and_engines_agree) {
   EXPECT_EQ(json_number(f.out, "accuracy"), json_number(run("infer --images 60 --engine systemc --json").out, "accuracy"));
 }
 
+// axsa epsilon on bad inputs: one line naming the problem, exit 2.
+TEST(cli, epsilon_bad_inputs_are_one_line_errors) {
+  const std::string src = AXSA_SOURCE_DIR;
+  const std::string sig = testing::TempDir() + "axsa_int16_" + std::to_string(::getpid()) + ".sig";
+  const auto made = run("epsilon --bits 16 --calibration 100 --make-signatures " + sig);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"epsilon --fault-point FP7", "unknown fault point 'FP7'"},
+      {"epsilon --fault-rate 1.5", "--fault-rate must be a number in (0, 1)"},
+      {"epsilon --fault-rate 0", "--fault-rate"},
+      {"epsilon --fault-rate abc", "--fault-rate"},
+      {"epsilon --stuck 2", "--stuck must be 0 or 1"},
+      {"epsilon --technique tmr", "--technique"},
+      {"epsilon --stuck-bit 8", "--stuck-bit"},
+      {"epsilon --gamma 2", "--gamma"},
+      {"epsilon --grid", "--out"},
+      {"epsilon --signatures " + sig + " --calibration 100", "signatures of another model"},
+      {"epsilon --signatures /nonexistent/x.sig", "/nonexistent/x.sig"},
+      {"epsilon --model " + src + "/models/lenet5.onnx --calibration 100", "FP2 and FP3 need two internal exits"},
+      {"epsilon --score-units bits", "--score-units"},
+      {"epsilon --alpha -1", "--alpha"},
+  };
+  for (const auto& [args, fragment] : cases) {
+    const auto r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << args << ": " << r.err;
+  }
+  std::remove(sig.c_str());
+}
+
 // A multi-exit model: the exits block of --json, and the cycle-accurate run over TLM identical to
 // the twin at every exit under every policy.
 TEST(cli, infer_multi_exit_json_and_engines_agree) {
@@ -272,6 +303,29 @@ TEST(cli, infer_multi_exit_json_and_engines_agree) {
     EXPECT_NE(s.out.find("\"gemms_off_formula\": 0,"), std::string::npos) << s.out;
   }
 }
+
+// Every committed multi-exit model on 500 images: the cycle-accurate run over TLM gives the twin's
+// integers at every exit (policy all) and the twin's exit choices (policy confidence).
+class committed_multi_exit : public testing::TestWithParam<std::pair<const char*, const char*>> {};
+
+TEST_P(committed_multi_exit, systemc_equals_the_twin_at_every_exit) {
+  const std::string src = AXSA_SOURCE_DIR;
+  const std::string base = "infer --model " + src + "/models/" + GetParam().first + ".onnx --data " + src + "/" +
+                           GetParam().second + " --images 500 --engine systemc --compare --json --exit-policy ";
+  for (const char* policy : {"all", "confidence"}) {
+    const auto r = run(base + policy);
+    ASSERT_EQ(r.exit_code, 0) << policy << ": " << r.err;
+    EXPECT_NE(r.out.find("\"identical\": true"), std::string::npos) << policy << ": " << r.out;
+    EXPECT_NE(r.out.find("\"gemms_off_formula\": 0,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"images\": 500,"), std::string::npos) << r.out;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(models, committed_multi_exit,
+                         testing::Values(std::pair{"lenet5_exits_mnist", "data/mnist"}, std::pair{"vgg_exits_mnist", "data/mnist"},
+                                         std::pair{"lenet5_exits_fashion", "data/fashion-mnist"},
+                                         std::pair{"vgg_exits_fashion", "data/fashion-mnist"}),
+                         [](const auto& p) { return std::string(p.param.first); });
 
 #ifdef AXSA_EVOAPPROX_FIXTURE
 // tests/evoapprox: two circuits in the library's conventions, one of them present twice; both

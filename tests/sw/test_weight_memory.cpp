@@ -132,14 +132,14 @@ TEST(weight_memory, twin_and_cycle_accurate_run_agree_under_weight_faults) {
   };
   functional_engine twin(cfg, nullptr), clean(cfg, nullptr);
   deploy(twin, true);
-  const auto expected = run_inference(q, twin, test.images, 0, 40, 6, {exit_policy::all, 0.5});
-  const auto golden = run_inference(q, clean, test.images, 0, 40, 6, {exit_policy::all, 0.5});
+  const auto expected = run_inference(q, twin, test.images, 0, 40, 6, {exit_policy::all, 0.5, {}});
+  const auto golden = run_inference(q, clean, test.images, 0, 40, 6, {exit_policy::all, 0.5, {}});
   EXPECT_NE(expected.exit_logits, golden.exit_logits);
   accelerated_system sys("system", cfg);
   inference_result got;
   sys.host.set_program([&] {
     deploy(sys.host, true);
-    got = run_inference(q, sys.host, test.images, 0, 40, 6, {exit_policy::all, 0.5});
+    got = run_inference(q, sys.host, test.images, 0, 40, 6, {exit_policy::all, 0.5, {}});
   });
   sc_core::sc_start();
   if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
