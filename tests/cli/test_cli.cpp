@@ -273,6 +273,23 @@ TEST(cli, epsilon_bad_inputs_are_one_line_errors) {
   std::remove(sig.c_str());
 }
 
+// EPSILON over the TLM bus (weights read back and written back by the host driver, stuck bits in the
+// accelerator's weight buffer) decides and corrects exactly as on the functional twin.
+TEST(cli, epsilon_over_tlm_equals_the_twin) {
+  const std::string base = "epsilon --images 84 --calibration 200 --fault-point FP2 --fault-rate 0.3 --stuck 1 --gamma 1 "
+                           "--rows 8 --cols 8 --json --engine ";
+  const auto twin = run(base + "functional");
+  const auto tlm = run(base + "systemc");
+  ASSERT_EQ(twin.exit_code, 0) << twin.err;
+  ASSERT_EQ(tlm.exit_code, 0) << tlm.err;
+  for (const char* key : {"accuracy", "flagged_share", "analyses", "layers_flagged", "weights_corrected", "reruns",
+                          "cycles_per_image", "faulty_weights"}) {
+    EXPECT_EQ(json_number(twin.out, key), json_number(tlm.out, key)) << key;
+  }
+  EXPECT_GT(json_number(twin.out, "layers_flagged"), 0) << twin.out;
+  EXPECT_GT(json_number(tlm.out, "check_bus_cycles"), 0) << tlm.out;  // read-back and write-back cross the bus
+}
+
 // A multi-exit model: the exits block of --json, and the cycle-accurate run over TLM identical to
 // the twin at every exit under every policy.
 TEST(cli, infer_multi_exit_json_and_engines_agree) {
