@@ -81,9 +81,6 @@ struct setup {
 std::pair<double, double> tune_mendnet(const setup& s, const std::string& mult, std::size_t images, unsigned jobs) {
   const std::size_t first = s.train.images.count - images;
   auto m = make_mult(mult, s.cfg.data_bits);
-  struct fault_run {
-    sw::inference_result r;
-  };
   std::vector<epsilon::fault_spec> specs;
   for (std::size_t p = 0; p < 4; ++p)
     for (double rate : {0.1, 0.3, 0.5})
@@ -203,7 +200,7 @@ int run_epsilon(const std::vector<std::string>& args) {
     ("batch", po::value<long long>()->default_value(28), "images per batch; a correction takes effect from the next batch (1: per image, as Algorithm 1)")
     ("engine", po::value<std::string>()->default_value("functional"), "functional (the twin) or systemc (host driver, TLM, cycle-accurate array)")
     ("gamma", po::value<double>()->default_value(0.5, "0.5"), "exit confidence threshold (epsilon, mendnet)")
-    ("tau", po::value<std::string>()->default_value("auto"), "mendnet's energy threshold: auto (tuned with gamma, docs/epsilon.md), inf, or a number")
+    ("tau", po::value<std::string>()->default_value("auto"), "mendnet's energy threshold: auto (tau and gamma tuned together for mendnet, docs/epsilon.md), inf, or a number")
     ("tune-images", po::value<long long>()->default_value(300), "training images that tune mendnet's gamma and tau")
     ("m", po::value<double>()->default_value(3.0, "3"), "EPSILON's threshold offset: T = (m + alpha) sigma")
     ("alpha", po::value<std::string>()->default_value("auto"), "auto (alpha = beta_p gamma_s per layer) or one value for every layer")
