@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "hw/cycle_model.h"
+#include "hw/saboteur.h"
+#include "hw/systolic_array.h"
 #include "rtl/array/lockstep.h"
 #include "rtl/mult_registry.h"
 #include "sw/gemm_workload.h"
@@ -89,6 +91,8 @@ int run_coverify(const std::vector<std::string>& args) {
     ("fault", po::value<std::vector<std::string>>(),
      "also inject this fault into both, site:kind:row:col:bit[:first[:last]] (e.g. weight-link:stuck-at-1:2:3:7); "
      "repeatable, applied in the order given after the random ones")
+    ("engine", po::value<std::string>()->default_value("fast"),
+     "the model's cycle engine run against the RTL: fast (array_core) or structural (pe modules)")
     ("inject-bug", po::value<std::string>(),
      "CYCLE:ROW:COL: corrupt the model's accumulator of PE (ROW,COL) at CYCLE (a deliberate model bug)")
     ("vcd-prefix", po::value<std::string>()->default_value("coverify"),
@@ -146,9 +150,26 @@ int run_coverify(const std::vector<std::string>& args) {
     for (const auto& text : vm["fault"].as<std::vector<std::string>>()) opt.faults.push_back(faults::parse_fault(text));
   }
 
+  const hw::engine_kind engine = hw::parse_engine(vm["engine"].as<std::string>());
   const auto model_mult = rtl::model_multiplier(*entry);
-  const rtl::lockstep_result res =
-      rtl::run_lockstep(*entry, model_mult.get(), shape, work.act.data(), work.weight.data(), opt);
+  rtl::lockstep_result res;
+  if (engine == hw::engine_kind::structural) {
+    // The structural array is built with a saboteur wherever a fault acts, then elaborated.
+    hw::array_config cfg;
+    cfg.rows = rows;
+    cfg.cols = cols;
+    cfg.data_bits = bits;
+    cfg.acc_bits = acc_bits;
+    cfg.engine = engine;
+    for (const auto& f : opt.faults) f.validate(cfg);
+    cfg.saboteurs = hw::plan_for(opt.faults);
+    hw::systolic_array model("array", cfg);
+    model.set_multiplier(model_mult.get());
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);
+    res = rtl::run_lockstep(*entry, model.engine(), shape, work.act.data(), work.weight.data(), opt);
+  } else {
+    res = rtl::run_lockstep(*entry, model_mult.get(), shape, work.act.data(), work.weight.data(), opt);
+  }
 
   // After a full run without faults or a planted bug, both sides must also have computed the GEMM:
   // checked against the plain C++ reference with the design's behavioural model (its verilated
@@ -163,7 +184,7 @@ int run_coverify(const std::vector<std::string>& args) {
 
   if (json) {
     json_object o;
-    o.add("rtl", entry->name).add("rows", rows).add("cols", cols).add("bits", bits).add("acc_bits", acc_bits);
+    o.add("rtl", entry->name).add("engine", hw::to_string(engine)).add("rows", rows).add("cols", cols).add("bits", bits).add("acc_bits", acc_bits);
     o.add("mult", mult).add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
     o.add("fill", vm["fill"].as<std::string>()).add("seed", seed);
     std::string fault_list;
@@ -184,7 +205,7 @@ int run_coverify(const std::vector<std::string>& args) {
     std::cout << o.str() << std::endl;
   } else {
     std::cout << "rtl          " << entry->name << " (verilated axsa_array, multiplier module " << entry->mult_module
-              << ")\n"
+              << ") against the " << hw::to_string(engine) << " engine\n"
               << "gemm         M=" << shape.m << " K=" << shape.k << " N=" << shape.n << ", " << res.cycles << " cycles\n"
               << "faults       " << opt.faults.size() << (opt.bug ? ", plus a planted model bug" : "") << "\n"
               << "compared     " << res.compared_cycles << " cycles, " << res.compared_values << " values\n";

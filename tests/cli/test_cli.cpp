@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <unistd.h>
 #include <functional>
@@ -55,6 +56,8 @@ TEST(cli, impossible_options_give_one_error_line_and_exit_2) {
       {"multipliers exact8", "unexpected argument 'exact8'"}, {"gemm --seed -1", "--seed"},
       {"coverify --seed -5", "--seed"}, {"gemm --clock-ns 1e-4", "clock period"},
       {"gemm --clock-ns 0.0015", "whole picoseconds"}, {"gemm --clock-ns 2e6", "clock period"},
+      {"gemm --engine slow", "unknown engine 'slow'"},
+      {"gemm --engine structural --rows 2 --cols 2 --vcd /dev/null", "fast engine only"},
   };
   for (const auto& [args, fragment] : cases) {
     const auto r = run(args);
@@ -161,6 +164,52 @@ TEST(cli, gemm_counts_the_outputs_a_fault_changes) {
   r = run("gemm --rows 8 --cols 8 --fault weight-link:stuck-at-1:8:0:0");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("outside the 8x8 array"), std::string::npos) << r.err;
+}
+
+// The structural engine gives the same result and counts as the fast one, faults included.
+TEST(cli, gemm_structural_engine_agrees_with_the_fast_engine) {
+  for (const std::string extra : {"", " --fault weight-link:stuck-at-1:3:4:6 --fault weight-mult:bit-flip:7:0:2:40:900"}) {
+    const std::string args = "gemm --rows 8 --cols 8 --m 40 --k 70 --n 19 --mult drum8_k4 --json" + extra;
+    const auto fast = run(args), structural = run(args + " --engine structural");
+    ASSERT_EQ(structural.exit_code, 0) << structural.err;
+    EXPECT_NE(structural.out.find("\"engine\": \"structural\""), std::string::npos) << structural.out;
+    EXPECT_NE(fast.out.find("\"engine\": \"fast\""), std::string::npos) << fast.out;
+    for (const char* key : {"cycles", "mismatches", "faults_injected"})
+      EXPECT_EQ(json_number(structural.out, key), json_number(fast.out, key)) << key << extra;
+  }
+  const auto r = run("gemm --rows 8 --cols 8 --m 40 --k 70 --n 19 --engine structural --json");
+  EXPECT_NE(r.out.find("\"match\": true"), std::string::npos) << r.out;
+}
+
+// --print-hierarchy lists every PE module with its multiplier submodule, and a saboteur exactly
+// where a fault asks for one: on the north input of the faulty PE (link) or inside it (mult).
+TEST(cli, gemm_print_hierarchy_lists_pes_multipliers_and_saboteurs) {
+  const auto r = run("gemm --engine structural --print-hierarchy --rows 3 --cols 2 --mult drum8_k4 "
+                     "--fault weight-link:stuck-at-1:1:1:0 --fault weight-mult:bit-flip:2:0:3:5:9");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t pes = 0, mults = 0, saboteurs = 0;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    pes += line.find("(axsa_pe)") != std::string::npos;
+    mults += line.find("(axsa_multiplier) circuit drum8_k4") != std::string::npos;
+    saboteurs += line.find("(axsa_saboteur)") != std::string::npos;
+  }
+  EXPECT_EQ(pes, 6u) << r.out;
+  EXPECT_EQ(mults, 6u) << r.out;
+  EXPECT_EQ(saboteurs, 2u) << r.out;
+  for (unsigned row = 0; row < 3; ++row) {
+    for (unsigned col = 0; col < 2; ++col) {
+      const std::string pe = "top.array.pe_" + std::to_string(row) + "_" + std::to_string(col);
+      EXPECT_NE(r.out.find(pe + " (axsa_pe)"), std::string::npos) << pe;
+      EXPECT_NE(r.out.find(pe + ".mult (axsa_multiplier)"), std::string::npos) << pe;
+    }
+  }
+  EXPECT_NE(r.out.find("top.array.link_saboteur_1_1 (axsa_saboteur) fault weight-link:stuck-at-1:1:1:0"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("top.array.pe_2_0.mult_saboteur (axsa_saboteur) fault weight-mult:bit-flip:2:0:3:5:9"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("top.array.west_feeder"), std::string::npos);
+  EXPECT_NE(r.out.find("top.array.drain"), std::string::npos);
 }
 
 TEST(cli, multiplier_errors_are_one_line) {
