@@ -136,7 +136,8 @@ int run_campaign(const std::vector<std::string>& args) {
     ("exhaustive", "run every fault of the space instead of a sample")
     ("seed", po::value<long long>()->default_value(1), "seed of the fault sample")
     ("engine", po::value<std::string>()->default_value("shortcut"),
-     "shortcut (functional twin + exact fault effect) or systemc (full cycle-accurate run per fault)")
+     "shortcut (functional twin + exact fault effect), systemc (full cycle-accurate run per fault, fast engine)\n"
+     "or structural (the same on the structural engine: pe modules with a saboteur on every PE of the site)")
     ("calibration", po::value<long long>()->default_value(1000), "training images for the activation ranges")
     ("out", po::value<std::string>(), "results database (SQLite), required")
     ("resume", "continue the campaign stored in --out")
@@ -156,7 +157,9 @@ int run_campaign(const std::vector<std::string>& args) {
   if (vm.count("resume") && vm.count("overwrite")) throw config_error("--resume and --overwrite exclude each other");
   hw::array_config cfg = array_from_options(vm);
   const std::string engine = vm["engine"].as<std::string>();
-  if (engine != "shortcut" && engine != "systemc") throw config_error("--engine must be shortcut or systemc (got '" + engine + "')");
+  if (engine != "shortcut" && engine != "systemc" && engine != "structural") {
+    throw config_error("--engine must be shortcut, systemc or structural (got '" + engine + "')");
+  }
   const faults::fault_site site = faults::parse_site(vm["site"].as<std::string>());
   const faults::fault_set set = faults::parse_fault_set(vm["faults"].as<std::string>());
   const double confidence = vm["confidence"].as<double>(), margin = vm["margin"].as<double>(), p = vm["p"].as<double>();
@@ -277,8 +280,15 @@ int run_campaign(const std::vector<std::string>& args) {
     }
     for (auto& t : threads) t.join();
   } else {
-    // The reference engine: every fault on the cycle-accurate system, one after the other.
-    sw::accelerated_system sys("system", cfg, setup.buffers);
+    // The reference engines: every fault on the cycle-accurate system, one after the other. The
+    // structural engine places a saboteur on every PE of the site, since any of them may be faulted.
+    hw::array_config sys_cfg = cfg;
+    if (engine == "structural") {
+      sys_cfg.engine = hw::engine_kind::structural;
+      sys_cfg.saboteurs.every_link = site == faults::fault_site::weight_link;
+      sys_cfg.saboteurs.every_mult = site == faults::fault_site::weight_mult;
+    }
+    sw::accelerated_system sys("system", sys_cfg, setup.buffers);
     sys.accelerator.array.set_multiplier(m.get());
     std::thread drainer([&] {
       try {

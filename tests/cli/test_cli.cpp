@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <unistd.h>
@@ -210,6 +211,26 @@ TEST(cli, gemm_print_hierarchy_lists_pes_multipliers_and_saboteurs) {
             std::string::npos) << r.out;
   EXPECT_NE(r.out.find("top.array.west_feeder"), std::string::npos);
   EXPECT_NE(r.out.find("top.array.drain"), std::string::npos);
+}
+
+// campaign --engine structural runs every fault on the structural engine and classifies them as the
+// shortcut does.
+TEST(cli, campaign_structural_engine_agrees_with_the_shortcut) {
+  std::map<std::string, std::string> summary;
+  for (const std::string engine : {"shortcut", "structural"}) {
+    const std::string db = testing::TempDir() + "cli_campaign_" + engine + "_" + std::to_string(getpid()) + ".db";
+    const auto r = run("campaign --rows 4 --cols 4 --images 2 --margin 0.2 --confidence 0.8 --calibration 100 --site "
+                       "weight-mult --engine " + engine + " --out " + db + " --overwrite --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"engine\": \"" + engine + "\""), std::string::npos) << r.out;
+    std::string classes;
+    for (const char* key : {"faults", "pairs", "masked", "tolerable", "critical", "crash", "hang"})
+      classes += std::string(key) + "=" + std::to_string(json_number(r.out, key)) + " ";
+    summary[engine] = classes;
+    std::filesystem::remove(db);
+  }
+  EXPECT_EQ(summary["structural"], summary["shortcut"]);
+  EXPECT_NE(summary["shortcut"].find("faults=10"), std::string::npos) << summary["shortcut"];
 }
 
 TEST(cli, multiplier_errors_are_one_line) {
