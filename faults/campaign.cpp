@@ -169,7 +169,12 @@ void apply_fault_to_job(const job_span& job, const fault& f, const hw::array_con
 }
 
 shortcut_engine::shortcut_engine(const golden_reference& golden)
-    : m_golden(golden), m_twin(golden.setup().cfg, golden.setup().mult) {}
+    : m_golden(golden), m_twin(golden.setup().cfg, golden.setup().mult) {
+  if (golden.setup().cfg.dataflow != hw::dataflow_kind::output_stationary) {
+    throw config_error("the campaign shortcut models the output-stationary dataflow; run weight-stationary "
+                       "campaigns on the full simulation");
+  }
+}
 
 std::vector<std::vector<std::int64_t>> shortcut_engine::run(const fault& f) {
   const campaign_setup& s = m_golden.setup();

@@ -24,6 +24,10 @@ namespace hw {
 // every cycle.
 enum class engine_kind { fast, structural };
 
+// How the GEMM maps onto the array (hw/dataflow.h): output-stationary (each PE accumulates one output,
+// the design) or weight-stationary (each PE holds one weight, partial sums flow down the columns).
+enum class dataflow_kind { output_stationary, weight_stationary };
+
 // Where the structural engine places saboteur modules. Modules exist from elaboration on, so a
 // fault set later must fall on a planned saboteur; the fast engine needs no plan.
 struct saboteur_plan {
@@ -52,6 +56,7 @@ struct array_config {
   // with 2 shows that the dataflow descriptor alone sets the timing of every engine. 1..4.
   unsigned weight_hop = 1;
   engine_kind engine = engine_kind::fast;
+  dataflow_kind dataflow = dataflow_kind::output_stationary;
   saboteur_plan saboteurs;  // structural engine only
 
   static constexpr unsigned max_dim = 128;
@@ -64,6 +69,8 @@ struct array_config {
 
 const char* to_string(engine_kind e);           // "fast" | "structural"
 engine_kind parse_engine(const std::string& text);  // throws config_error naming the choices
+const char* to_string(dataflow_kind d);                // "os" | "ws"
+dataflow_kind parse_dataflow(const std::string& text);  // "os" | "ws"; throws config_error
 
 // Shape of one GEMM: out[M x N] = act[M x K] * weight[K x N].
 struct gemm_shape {

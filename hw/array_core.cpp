@@ -41,6 +41,7 @@ array_core::array_core(const array_config& cfg) : m_cfg(cfg) {
   m_rows = m_cfg.rows;
   m_cols = m_cfg.cols;
   m_hop = m_cfg.weight_hop;
+  m_ws = m_cfg.dataflow == dataflow_kind::weight_stationary;
   m_wide_acc = m_cfg.acc_bits > 32;
   m_act.assign(static_cast<std::size_t>(m_rows) * m_cols, 0);
   m_wgt.assign(static_cast<std::size_t>(m_rows) * m_hop * m_cols, 0);
@@ -84,6 +85,11 @@ void array_core::begin_fold() {
   const dataflow& df = *m_flow;
   m_tile = df.fold_tile(m_fold);
   m_t = 0;
+  if (m_ws) {
+    m_phase = phase::preload;
+    load_feeders_ws();
+    return;
+  }
   m_drain_cycle = 0;
   m_phase = phase::compute;
   // Row i's feeder reads m_act_src[t * m_act_step + m_act_off[i]], the activation k = t - west_skew(i)
@@ -233,7 +239,8 @@ void array_core::apply_mult_faults(Acc* acc, std::uint64_t cycle) {
       handled = applies(m_faults[e]) && m_faults[e].row == f.row && m_faults[e].col == f.col;
     if (handled) continue;
     const std::size_t i = static_cast<std::size_t>(f.row) * m_cols + f.col;
-    const std::int16_t a = m_act[i], w = m_wgt[north_index(f.row, f.col)];
+    const std::int16_t a = m_act[i];
+    const std::int16_t w = m_ws ? static_cast<std::int16_t>(south_out(f.row, f.col)) : m_wgt[north_index(f.row, f.col)];
     std::int32_t bad = w;
     for (std::size_t later = n; later < m_faults.size(); ++later) {
       const faults::fault& g = m_faults[later];
@@ -271,6 +278,10 @@ void array_core::step() {
   ++m_total_cycles;
   if (m_phase == phase::idle) return;  // all links hold zero between jobs
   ++m_job_cycles;
+  if (m_ws) {
+    step_ws();
+    return;
+  }
   if (__builtin_expect(!m_faults.empty(), 0)) sabotage(m_total_cycles - 1);
   if (m_phase == phase::compute) {
     compute_step();
@@ -303,8 +314,85 @@ bool array_core::mac_enabled(unsigned r, unsigned c) const {
   return m_phase == phase::compute && m_flow->accumulates(m_tile, m_t, r, c);
 }
 
+// ---- Weight-stationary. Per cycle: the outputs leave the bottom row, the saboteur acts, the partial
+// sums move one PE south and add the products of the PEs that accumulate, every activation moves
+// east, and (preloading) every weight moves south. The descriptor gives the feeders, the busy PEs
+// and the outputs; a row at a time, as the MAC runs never join across rows here.
+void array_core::load_feeders_ws() {
+  const dataflow& df = *m_flow;
+  const stage s = m_phase == phase::preload ? stage::preload : stage::compute;
+  const std::size_t k = m_job.shape.k, n = m_job.shape.n;
+  for (unsigned r = 0; r < m_rows; ++r) {
+    const auto a = m_phase == phase::idle ? std::nullopt : df.west_operand(m_tile, s, m_t, r);
+    m_act[r * m_cols] = a ? m_job.act[a->row * k + a->col] : std::int16_t{0};
+  }
+  for (unsigned c = 0; c < m_cols; ++c) {
+    const auto w = m_phase == phase::idle ? std::nullopt : df.north_operand(m_tile, s, m_t, c);
+    m_wgt[c] = w ? m_job.weight[w->row * n + w->col] : std::int16_t{0};
+  }
+}
+
+template <class Acc>
+void array_core::step_ws_sums(Acc* acc) {
+  const dataflow& df = *m_flow;
+  const bool compute = m_phase == phase::compute;
+  if (compute) {
+    for (unsigned c = 0; c < m_tile.cols_used; ++c) {
+      const auto o = df.output(m_tile, stage::compute, m_t, c);
+      if (!o) continue;
+      std::int64_t& out = m_job.out[o->m * m_job.shape.n + o->n];
+      const std::uint64_t v = acc[static_cast<std::size_t>(m_rows - 1) * m_cols + c];
+      out = wrap_signed(o->add ? static_cast<std::uint64_t>(out) + v : v, m_cfg.acc_bits);
+    }
+  }
+  // Link faults corrupt what a PE loads while preloading; held weights are not on the wire after that.
+  if (__builtin_expect(!m_faults.empty(), 0) && m_phase == phase::preload) apply_link_faults(m_total_cycles - 1);
+  std::memmove(acc + m_cols, acc, static_cast<std::size_t>(m_rows - 1) * m_cols * sizeof(Acc));
+  std::fill(acc, acc + m_cols, Acc{0});
+  if (compute) {
+    for (unsigned r = 0; r < m_tile.rows_used; ++r) {
+      const auto [lo, hi] = df.busy_columns(m_tile, m_t, r);
+      const std::int16_t* held = r + 1 < m_rows ? &m_wgt[north_index(r + 1, 0)] : m_wgt_edge.data();
+      for (std::int64_t c = lo; c <= hi; ++c) {
+        const std::size_t i = static_cast<std::size_t>(r) * m_cols + static_cast<std::size_t>(c);
+        const std::int16_t a = m_act[i], w = held[c];
+        acc[i] += static_cast<Acc>(m_native ? std::int32_t{a} * w
+                                            : m_table != nullptr ? m_table[((static_cast<std::uint32_t>(a) & ((1u << m_cfg.data_bits) - 1)) << m_cfg.data_bits) |
+                                                                           (static_cast<std::uint32_t>(w) & ((1u << m_cfg.data_bits) - 1))]
+                                                                 : m_mult->multiply(a, w));
+      }
+    }
+    if (__builtin_expect(!m_faults.empty(), 0)) apply_mult_faults(acc, m_total_cycles - 1);
+  }
+}
+
+void array_core::step_ws() {
+  if (m_wide_acc) step_ws_sums(m_acc64.data());
+  else step_ws_sums(m_acc32.data());
+  // Activations move east every cycle; weights move south only while preloading.
+  for (unsigned i = 0; i < m_rows; ++i) m_act_edge[i] = m_act[i * m_cols + m_cols - 1];
+  std::memmove(&m_act[1], &m_act[0], (m_act.size() - 1) * sizeof(std::int16_t));
+  if (m_phase == phase::preload) {
+    std::copy(m_wgt.end() - m_cols, m_wgt.end(), m_wgt_edge.begin());
+    std::memmove(&m_wgt[m_cols], &m_wgt[0], (m_wgt.size() - m_cols) * sizeof(std::int16_t));
+  }
+  const dataflow& df = *m_flow;
+  if (++m_t == df.stage_cycles(m_phase == phase::preload ? stage::preload : stage::compute)) {
+    m_t = 0;
+    if (m_phase == phase::preload) {
+      m_phase = phase::compute;
+    } else if (++m_fold < df.folds()) {
+      begin_fold();
+      return;
+    } else {
+      m_phase = phase::idle;
+    }
+  }
+  load_feeders_ws();
+}
+
 std::int64_t array_core::drain_out(unsigned c) const {
-  if (m_phase != phase::drain) return 0;
+  if (m_phase != (m_ws ? phase::compute : phase::drain)) return 0;
   return acc(m_rows - 1, c);
 }
 

@@ -26,7 +26,8 @@ namespace axsa::hw {
 
 class array_core final : public array_engine {
  public:
-  enum class phase { idle, compute, drain };
+  // The stage of the current fold (hw::stage), or idle between jobs.
+  enum class phase { idle, preload, compute, drain };
 
   explicit array_core(const array_config& cfg);
 
@@ -50,7 +51,7 @@ class array_core final : public array_engine {
   phase current_phase() const { return m_phase; }
   std::uint64_t fold_index() const { return m_fold; }
   std::uint64_t fold_count() const { return m_flow ? m_flow->folds() : 0; }
-  // Cycle within the current fold's compute phase, or within its drain.
+  // Cycle within the current fold's stage (ws: preload or compute; os: compute or drain).
   std::uint64_t phase_cycle() const { return m_phase == phase::drain ? m_drain_cycle : m_t; }
 
   // State during the current cycle.
@@ -89,7 +90,12 @@ class array_core final : public array_engine {
   void shift_links();
   void load_feeders();
   void begin_fold();
-  // Index in m_wgt of the register PE (r, c) reads from the north.
+  // The weight-stationary dataflow: a plainer step over the descriptor's generic schedule.
+  void step_ws();
+  void load_feeders_ws();
+  template <class Acc>
+  void step_ws_sums(Acc* acc);
+  // Index in m_wgt of the register PE (r, c) reads from the north (PE (r-1, c)'s south register).
   std::size_t north_index(unsigned r, unsigned c) const {
     return static_cast<std::size_t>(r) * m_hop * m_cols + c;
   }
@@ -98,6 +104,7 @@ class array_core final : public array_engine {
   unsigned m_rows;
   unsigned m_cols;
   unsigned m_hop;  // weight register stages per PE
+  bool m_ws;       // weight-stationary: PE (r, c) multiplies its south register, the weight it holds
   const multiplier* m_mult = nullptr;
   bool m_native = true;
   const std::int32_t* m_table = nullptr;  // the slot's product table for data_bits, if it has one

@@ -8,22 +8,28 @@ pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, bool mult_s
       north("north"),
       east("east"),
       south("south"),
-      drain_in("drain_in"),
-      drain_out("drain_out"),
-      drain("drain"),
+      sum_in("sum_in"),
+      sum_out("sum_out"),
+      load_weight("load_weight"),
+      pass_sum("pass_sum"),
       m_acc_bits(cfg.acc_bits),
       m_hop(cfg.weight_hop),
       m_mult("mult", cfg.data_bits),
       m_weight(new clocked_reg<operand>[cfg.weight_hop]) {
   east.bind(m_east);
   south.bind(m_weight[m_hop - 1]);
-  drain_out.bind(m_acc);
-  // The multiplier's operands: the activation as it arrives, the weight through the saboteur if any.
+  sum_out.bind(m_acc);
+  // The multiplier's operands: the activation as it arrives; the weight as it arrives (output-
+  // stationary) or as this PE holds it (weight-stationary), through the saboteur if one is planned.
   m_mult.a.bind(west);
+  const bool holds_weight = cfg.dataflow == dataflow_kind::weight_stationary;
   if (mult_saboteur) {
     m_mult_saboteur = std::make_unique<saboteur>("mult_saboteur", cfg.data_bits, cycle);
-    m_mult_saboteur->in.bind(north);
+    if (holds_weight) m_mult_saboteur->in.bind(m_weight[0]);
+    else m_mult_saboteur->in.bind(north);
     m_mult.b.bind(m_mult_saboteur->out);
+  } else if (holds_weight) {
+    m_mult.b.bind(m_weight[0]);
   } else {
     m_mult.b.bind(north);
   }
@@ -31,16 +37,15 @@ pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, bool mult_s
 
 void pe::evaluate() {
   const operand a = west->read();
-  const operand w = north->read();
   m_east.write(a);
-  m_weight[0].write(w);
-  for (unsigned s = 1; s < m_hop; ++s) m_weight[s].write(m_weight[s - 1].read());
-  if (drain->read()) {
-    m_acc.write(drain_in->read());
-  } else if (a.valid && w.valid) {
-    // The product comes from the multiplier submodule, which reads its own operand ports.
-    m_acc.write(m_acc.read() + static_cast<std::uint64_t>(static_cast<std::int64_t>(m_mult.product())));
+  if (load_weight->read()) {
+    m_weight[0].write(north->read());
+    for (unsigned s = 1; s < m_hop; ++s) m_weight[s].write(m_weight[s - 1].read());
   }
+  std::uint64_t sum = pass_sum->read() ? sum_in->read() : m_acc.read();
+  // The product comes from the multiplier submodule, which reads its own operand ports.
+  if (a.valid && m_mult.b->read().valid) sum += static_cast<std::uint64_t>(static_cast<std::int64_t>(m_mult.product()));
+  m_acc.write(sum);
 }
 
 void pe::commit() {

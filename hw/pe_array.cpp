@@ -44,12 +44,13 @@ pe_array::pe_array(const array_config& cfg)
       } else {
         p.north.bind(interface_of(above));
       }
-      if (r == 0) p.drain_in.bind(m_zero);
-      else p.drain_in.bind(interface_of(at(r - 1, c).drain_out));
-      p.drain.bind(m_drain_flag);
+      if (r == 0) p.sum_in.bind(m_zero);
+      else p.sum_in.bind(interface_of(at(r - 1, c).sum_out));
+      p.load_weight.bind(m_load_weight);
+      p.pass_sum.bind(m_pass_sum);
     }
   }
-  for (unsigned c = 0; c < m_cols; ++c) m_drain.col[c].bind(interface_of(at(m_rows - 1, c).drain_out));
+  for (unsigned c = 0; c < m_cols; ++c) m_drain.col[c].bind(interface_of(at(m_rows - 1, c).sum_out));
 }
 
 void pe_array::set_multiplier(const multiplier* m) {
@@ -102,71 +103,82 @@ void pe_array::start(const gemm_job& job) {
   m_flow.emplace(m_cfg, job.shape);
   m_fold = 0;
   m_job_cycles = 0;
+  m_busy = true;
   begin_fold();
-  // The array is idle between jobs: the first cycle's feeder values show at once.
+  // The array is idle between jobs: the first cycle's feeder values and controls show at once.
   m_west_feeder.commit();
   m_north_feeder.commit();
-  m_drain_flag.commit();
+  m_load_weight.commit();
+  m_pass_sum.commit();
 }
 
 void pe_array::begin_fold() {
   m_tile = m_flow->fold_tile(m_fold);
+  m_stage = m_flow->first_stage();
   m_t = 0;
-  m_drain_cycle = 0;
-  m_phase = phase::compute;
   load_feeders();
 }
 
-// What the feeders present next cycle: the descriptor's schedule in the compute phase, zero and
-// invalid otherwise; and the drain flag.
+// What the feeders present and what the controller tells the PEs next cycle: the descriptor's
+// schedule while busy, zero, invalid and (idle) no movement otherwise.
 void pe_array::load_feeders() {
-  const bool compute = m_phase == phase::compute;
   const dataflow& df = *m_flow;
   const std::size_t k = m_job.shape.k, n = m_job.shape.n;
   for (unsigned r = 0; r < m_rows; ++r) {
     operand v;
-    if (compute && df.west_valid(m_tile, m_t, r)) {
-      v = {m_job.act[(m_tile.m0 + r) * k + static_cast<std::size_t>(df.west_k(m_t, r))], true};
+    if (m_busy) {
+      if (const auto a = df.west_operand(m_tile, m_stage, m_t, r)) v = {m_job.act[a->row * k + a->col], true};
     }
     m_west_feeder.load(r, v);
   }
   for (unsigned c = 0; c < m_cols; ++c) {
     operand v;
-    if (compute && df.north_valid(m_tile, m_t, c)) {
-      v = {m_job.weight[static_cast<std::size_t>(df.north_k(m_t, c)) * n + m_tile.n0 + c], true};
+    if (m_busy) {
+      if (const auto w = df.north_operand(m_tile, m_stage, m_t, c)) v = {m_job.weight[w->row * n + w->col], true};
     }
     m_north_feeder.load(c, v);
   }
-  m_drain_flag.write(m_phase == phase::drain);
+  // Between jobs step() changes nothing, so the controls' idle values do not matter.
+  m_load_weight.write(m_busy && df.weights_advance(m_stage));
+  m_pass_sum.write(m_busy && df.sums_advance(m_stage));
 }
 
 void pe_array::step() {
-  if (m_phase == phase::idle) {
+  if (!m_busy) {
     ++m_cycle;
     return;
   }
   ++m_job_cycles;
-  // While draining, the bottom row leaves through the drain ports: the descriptor says which row.
-  if (m_phase == phase::drain) {
-    const unsigned local_row = m_flow->drained_row(m_drain_cycle);
-    if (local_row < m_tile.rows_used) {
-      std::int64_t* out = m_job.out + (m_tile.m0 + local_row) * m_job.shape.n + m_tile.n0;
-      for (unsigned c = 0; c < m_tile.cols_used; ++c) out[c] = wrap_signed(m_drain.col[c]->read(), m_cfg.acc_bits);
-    }
+  // The outputs leave at the bottom of the columns when and where the descriptor says.
+  for (unsigned c = 0; c < m_tile.cols_used; ++c) {
+    const auto o = m_flow->output(m_tile, m_stage, m_t, c);
+    if (!o) continue;
+    std::int64_t& out = m_job.out[o->m * m_job.shape.n + o->n];
+    const std::uint64_t v = m_drain.col[c]->read();
+    out = wrap_signed(o->add ? static_cast<std::uint64_t>(out) + v : v, m_cfg.acc_bits);
   }
   for (auto& p : m_pes) p->evaluate();
-  // The controller's next state.
-  if (m_phase == phase::compute) {
-    if (++m_t == m_flow->compute_cycles()) m_phase = phase::drain;
-  } else if (++m_drain_cycle == m_flow->drain_cycles()) {
-    if (++m_fold < m_flow->folds()) begin_fold();
-    else m_phase = phase::idle;
+  // The controller's next state: the next cycle of this stage, the next stage, the next fold, or done.
+  if (++m_t == m_flow->stage_cycles(m_stage)) {
+    m_t = 0;
+    if (!m_flow->next_stage(m_stage)) {
+      if (++m_fold < m_flow->folds()) {
+        begin_fold();
+      } else {
+        m_busy = false;
+        load_feeders();
+      }
+    } else {
+      load_feeders();
+    }
+  } else {
+    load_feeders();
   }
-  if (m_phase != phase::compute || m_t != 0) load_feeders();
   for (auto& p : m_pes) p->commit();
   m_west_feeder.commit();
   m_north_feeder.commit();
-  m_drain_flag.commit();
+  m_load_weight.commit();
+  m_pass_sum.commit();
   ++m_cycle;
 }
 
@@ -179,7 +191,7 @@ std::int32_t pe_array::north_in(unsigned r, unsigned c) const {
 }
 
 std::int64_t pe_array::drain_out(unsigned c) const {
-  return m_phase == phase::drain ? at(m_rows - 1, c).acc() : 0;
+  return m_busy && m_flow->drains(m_stage) ? at(m_rows - 1, c).acc() : 0;
 }
 
 }  // namespace axsa::hw

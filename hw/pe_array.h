@@ -3,9 +3,9 @@
 // north feeders and the drain ports (hw/edge_modules.h); saboteur modules on the PEs' north inputs
 // (link_saboteur_<r>_<c>, between PE (r-1, c).south and PE (r, c).north) and inside PEs on the
 // multiplier's weight operand (pe_<r>_<c>.mult_saboteur) where cfg.saboteurs plans them; and the
-// controller, step(), which sequences folds by the dataflow descriptor (hw/dataflow.h): it loads
-// the feeders from its schedule, raises `drain` for its drain cycles and takes the outputs from the
-// drain ports. The modules are created as children of the module under construction (the
+// controller, step(), which sequences folds and their stages by the dataflow descriptor
+// (hw/dataflow.h): it loads the feeders from its schedule, drives the PEs' `load_weight` and
+// `pass_sum` and takes the outputs from the drain ports. The modules are created as children of the module under construction (the
 // systolic_array), so the hierarchy reads top.array.pe_2_3.mult.
 //
 // Timing contract: the descriptor's, and equal to the fast engine's (array_core) register by
@@ -40,7 +40,7 @@ class pe_array final : public array_engine {
   const std::vector<faults::fault>& active_faults() const override { return m_faults; }
 
   void start(const gemm_job& job) override;
-  bool busy() const override { return m_phase != phase::idle; }
+  bool busy() const override { return m_busy; }
   void step() override;
   std::uint64_t job_cycles() const override { return m_job_cycles; }
   std::uint64_t total_cycles() const override { return m_cycle; }
@@ -60,7 +60,6 @@ class pe_array final : public array_engine {
   saboteur* link_saboteur(unsigned r, unsigned c) { return m_link_saboteurs[static_cast<std::size_t>(r) * m_cols + c].get(); }
 
  private:
-  enum class phase { idle, compute, drain };
   void begin_fold();
   void load_feeders();
 
@@ -68,8 +67,9 @@ class pe_array final : public array_engine {
   unsigned m_rows, m_cols;
   std::uint64_t m_cycle = 0;  // the current cycle: every cycle spent on jobs so far (saboteurs read it)
 
-  constant_source<std::uint64_t> m_zero;  // enters the top of each column's drain chain
-  clocked_reg<bool> m_drain_flag;         // the controller's drain output
+  constant_source<std::uint64_t> m_zero;  // enters the top of each column's accumulator chain
+  clocked_reg<bool> m_load_weight;        // the controller's outputs to every PE
+  clocked_reg<bool> m_pass_sum;
   feeder m_west_feeder;
   feeder m_north_feeder;
   drain_bank m_drain;
@@ -81,8 +81,9 @@ class pe_array final : public array_engine {
   gemm_job m_job{};
   std::optional<dataflow> m_flow;
   dataflow::tile m_tile;
-  phase m_phase = phase::idle;
-  std::uint64_t m_fold = 0, m_t = 0, m_drain_cycle = 0, m_job_cycles = 0;
+  bool m_busy = false;
+  stage m_stage = stage::compute;
+  std::uint64_t m_fold = 0, m_t = 0, m_job_cycles = 0;
 };
 
 }  // namespace axsa::hw

@@ -91,6 +91,9 @@ int run_gemm(const std::vector<std::string>& args) {
     ("engine", po::value<std::string>()->default_value("fast"),
      "cycle engine: fast (flat arrays, vectorised) or structural (a pe module per PE with its multiplier and\n"
      "saboteur submodules); both give the same registers every cycle")
+    ("dataflow", po::value<std::string>()->default_value("os"),
+     "os (output-stationary: each PE accumulates one output) or ws (weight-stationary: each PE holds one\n"
+     "weight, partial sums flow down the columns; docs/cycle-model.md)")
     ("print-hierarchy", "print the SystemC module hierarchy of the array (PEs, multipliers, saboteurs) and exit")
     ("quantum", po::value<long long>()->default_value(1024), "cycles between SystemC kernel synchronisations")
     ("clock-ns", po::value<double>()->default_value(1.0, "1"), "clock period in ns (SystemC time per cycle), 0.001..1000000 in whole ps")
@@ -114,6 +117,7 @@ int run_gemm(const std::vector<std::string>& args) {
   cfg.acc_bits = static_cast<unsigned>(ranged(vm, "acc-bits", 2, 64));
   cfg.clock_period_ns = vm["clock-ns"].as<double>();
   cfg.engine = hw::parse_engine(vm["engine"].as<std::string>());
+  cfg.dataflow = hw::parse_dataflow(vm["dataflow"].as<std::string>());
   cfg.validate();
   hw::gemm_shape shape;
   shape.m = ranged(vm, "m", 1, 1 << 24);
@@ -189,7 +193,7 @@ int run_gemm(const std::vector<std::string>& args) {
     }
   }
   const bool match = mismatches == 0;
-  const std::uint64_t formula = hw::gemm_cycles(shape, cfg.rows, cfg.cols);
+  const std::uint64_t formula = hw::gemm_cycles(shape, cfg);
   const double util = hw::utilization(shape, cfg.rows, cfg.cols, tb.cycles);
   const double pe_cycles = static_cast<double>(tb.cycles) * cfg.rows * cfg.cols;
   const double rate = tb.seconds > 0 ? pe_cycles / tb.seconds : 0.0;
@@ -201,7 +205,8 @@ int run_gemm(const std::vector<std::string>& args) {
     o.add("seed", seed).add("fill", vm["fill"].as<std::string>());
     o.add("engine", hw::to_string(cfg.engine));
     o.add("mult", mult_name).add("mult_eval", eval_used).add("reference", reference_kind);
-    o.add("folds", hw::fold_count(shape, cfg.rows, cfg.cols));
+    o.add("dataflow", hw::to_string(cfg.dataflow));
+    o.add("folds", hw::dataflow(cfg, shape).folds());
     o.add("cycles", tb.cycles).add("cycles_formula", formula);
     o.add("sim_time_ns", tb.sim_time.to_seconds() * 1e9);
     o.add("utilization", util).add("wall_seconds", tb.seconds).add("pe_cycles_per_second", rate);
@@ -213,7 +218,7 @@ int run_gemm(const std::vector<std::string>& args) {
               << ", multiplier " << mult_name << " (" << eval_used << "), " << hw::to_string(cfg.engine) << " engine"
               << "\n"
               << "gemm         M=" << shape.m << " K=" << shape.k << " N=" << shape.n << " ("
-              << hw::fold_count(shape, cfg.rows, cfg.cols) << " folds)\n"
+              << hw::dataflow(cfg, shape).folds() << " folds, " << hw::to_string(cfg.dataflow) << ")\n"
               << "cycles       " << tb.cycles << " (formula " << formula << ")\n"
               << "utilization  " << util * 100 << " %\n"
               << "speed        " << rate / 1e6 << " M PE-cycles/s (" << tb.seconds << " s)\n"

@@ -58,6 +58,7 @@ TEST(cli, impossible_options_give_one_error_line_and_exit_2) {
       {"coverify --seed -5", "--seed"}, {"gemm --clock-ns 1e-4", "clock period"},
       {"gemm --clock-ns 0.0015", "whole picoseconds"}, {"gemm --clock-ns 2e6", "clock period"},
       {"gemm --engine slow", "unknown engine 'slow'"},
+      {"gemm --dataflow rs", "unknown dataflow 'rs'"},
       {"gemm --engine structural --rows 2 --cols 2 --vcd /dev/null", "fast engine only"},
   };
   for (const auto& [args, fragment] : cases) {
@@ -180,6 +181,18 @@ TEST(cli, gemm_structural_engine_agrees_with_the_fast_engine) {
   }
   const auto r = run("gemm --rows 8 --cols 8 --m 40 --k 70 --n 19 --engine structural --json");
   EXPECT_NE(r.out.find("\"match\": true"), std::string::npos) << r.out;
+}
+
+// Weight-stationary on both engines: the reference result and 3 x 3 folds of 2R + C + M - 1 cycles.
+TEST(cli, gemm_weight_stationary_matches_on_both_engines) {
+  for (const std::string engine : {"fast", "structural"}) {
+    const auto r = run("gemm --dataflow ws --engine " + engine + " --rows 5 --cols 4 --m 13 --k 11 --n 9 --mult drum8_k4 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"match\": true"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"dataflow\": \"ws\""), std::string::npos) << r.out;
+    EXPECT_EQ(json_number(r.out, "cycles"), 3 * 3 * (2 * 5 + 4 + 13 - 1)) << r.out;
+    EXPECT_EQ(json_number(r.out, "cycles_formula"), json_number(r.out, "cycles"));
+  }
 }
 
 // --print-hierarchy lists every PE module with its multiplier submodule, and a saboteur exactly
