@@ -16,7 +16,7 @@
 #include <optional>
 #include <vector>
 
-#include "faults/fault.h"
+#include "hw/fault.h"
 #include "hw/array_config.h"
 #include "hw/array_engine.h"
 #include "hw/dataflow.h"
@@ -72,7 +72,7 @@ class array_core final : public array_engine {
   // Test hook for co-verification: overwrite one accumulator (models a corrupted register).
   void poke_acc(unsigned r, unsigned c, std::int64_t value) override;
 
-  // The saboteur: faults on PE weight paths (faults/fault.h), applied on every cycle of their
+  // The saboteur: faults on PE weight paths (hw/fault.h), applied on every cycle of their
   // window, several at once in list order. An empty list costs one test per cycle.
   void set_faults(std::vector<faults::fault> list) override;
   const std::vector<faults::fault>& active_faults() const override { return m_faults; }

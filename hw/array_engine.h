@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "faults/fault.h"
+#include "hw/fault.h"
 #include "hw/array_config.h"
 #include "hw/multiplier.h"
 
@@ -34,7 +34,7 @@ class array_engine {
   virtual void set_multiplier(const multiplier* m) = 0;
   // How products are evaluated with the current multiplier: "native", "table" or "slot" (its multiply()).
   virtual const char* evaluation() const = 0;
-  // The saboteur's faults (faults/fault.h), applied on every cycle of their window, several at
+  // The saboteur's faults (hw/fault.h), applied on every cycle of their window, several at
   // once in list order. Throws config_error for a fault the engine cannot place.
   virtual void set_faults(std::vector<faults::fault> list) = 0;
   virtual const std::vector<faults::fault>& active_faults() const = 0;

@@ -1,5 +1,5 @@
 // The saboteur: a module on a weight wire that corrupts the value passing through it while one of
-// its faults is active (faults/fault.h). Placed between PE (r-1, c).south and PE (r, c).north it is
+// its faults is active (hw/fault.h). Placed between PE (r-1, c).south and PE (r, c).north it is
 // a weight-link fault: the PE multiplies the corrupted weight and forwards it south. Placed between
 // a PE's north input and its multiplier's weight operand it is a weight-mult fault: only the
 // product sees it. Several faults on one saboteur apply in list order. Combinational: read() is
@@ -12,7 +12,7 @@
 
 #include <systemc>
 
-#include "faults/fault.h"
+#include "hw/fault.h"
 #include "hw/array_config.h"
 #include "hw/link.h"
 

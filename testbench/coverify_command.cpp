@@ -75,12 +75,6 @@ int run_coverify(const std::vector<std::string>& args) {
   po::options_description desc("Options");
   desc.add_options()
     ("help,h", "show this help")
-    ("rows", po::value<long long>()->default_value(4), "PE rows R of a built RTL configuration")
-    ("cols", po::value<long long>()->default_value(4), "PE columns C")
-    ("bits", po::value<long long>()->default_value(8), "data width W (2..16)")
-    ("acc-bits", po::value<long long>()->default_value(32), "accumulator width A (2..64)")
-    ("mult", po::value<std::string>()->default_value("exact"),
-     "multiplier in the PEs: a registered name, or exact (the narrowest exact design of at least W bits)")
     ("m", po::value<long long>()->default_value(10), "rows of the activation matrix M")
     ("k", po::value<long long>()->default_value(16), "reduction length K")
     ("n", po::value<long long>()->default_value(7), "columns of the weight matrix N")
@@ -98,6 +92,11 @@ int run_coverify(const std::vector<std::string>& args) {
     ("vcd-prefix", po::value<std::string>()->default_value("coverify"),
      "on a mismatch, write PREFIX.model.vcd and PREFIX.rtl.vcd (+-10 cycles around it); '' writes none")
     ("json", "print one JSON object instead of text");
+  array_options array;
+  array.defaults.rows = array.defaults.cols = 4;  // a configuration built by default (AXSA_RTL_CONFIGS)
+  array.mult_eval = false;                         // the model takes the table, as axsa gemm does
+  array.mult_help = "multiplier in the PEs: a registered name, or exact (the narrowest exact design of at least W bits)";
+  add_array_options(desc, array);
   po::variables_map vm;
   if (!parse_command("coverify",
                      "Runs one GEMM on the SystemC model and on the verilated RTL array in lockstep and compares every\n"

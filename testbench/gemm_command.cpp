@@ -9,7 +9,7 @@
 
 #include "hw/cycle_model.h"
 #include "hw/systolic_array.h"
-#include "faults/fault.h"
+#include "hw/fault.h"
 #include "hw/vcd_writer.h"
 #include "rtl/mult_registry.h"
 #include "sw/gemm_workload.h"
@@ -74,19 +74,10 @@ int run_gemm(const std::vector<std::string>& args) {
   po::options_description desc("Options");
   desc.add_options()
     ("help,h", "show this help")
-    ("rows", po::value<long long>()->default_value(28), "PE rows R (1..128)")
-    ("cols", po::value<long long>()->default_value(28), "PE columns C (1..128)")
-    ("bits", po::value<long long>()->default_value(8), "data width W of weights and activations (2..16)")
-    ("acc-bits", po::value<long long>()->default_value(32), "accumulator width A (2..64), wraps on overflow")
     ("m", po::value<long long>()->default_value(64), "rows of the activation matrix M")
     ("k", po::value<long long>()->default_value(256), "reduction length K")
     ("n", po::value<long long>()->default_value(64), "columns of the weight matrix N")
     ("seed", po::value<long long>()->default_value(1), "random seed for the operands")
-    ("mult", po::value<std::string>()->default_value("exact"),
-     "multiplier in the PEs: exact (native) or a registered name (axsa multipliers)")
-    ("mult-eval", po::value<std::string>()->default_value("table"),
-     "how the array evaluates a registered multiplier: table (product table, up to 12 bits) or rtl "
-     "(the verilated model for every product)")
     ("fill", po::value<std::string>()->default_value("random"), "operands: random (full signed W-bit range), min or max")
     ("engine", po::value<std::string>()->default_value("fast"),
      "cycle engine: fast (flat arrays, vectorised) or structural (a pe module per PE with its multiplier and\n"
@@ -104,6 +95,8 @@ int run_gemm(const std::vector<std::string>& args) {
      "inject a fault, site:kind:row:col:bit[:first[:last]] (docs/faults.md); repeatable. The result is then\n"
      "compared with the fault-free reference and the changed outputs are counted")
     ("json", "print one JSON object instead of text");
+  const array_options array;  // the defaults of hw::array_config
+  add_array_options(desc, array);
   po::variables_map vm;
   if (!parse_command("gemm",
                      "Runs one GEMM out[MxN] = act[MxK] * weight[KxN] on an RxC output-stationary array and checks\n"

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "faults/fault.h"
+#include "hw/fault.h"
 #include "hw/array_engine.h"
 #include "hw/multiplier.h"
 #include "rtl/array/rtl_array.h"

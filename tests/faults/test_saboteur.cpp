@@ -10,7 +10,7 @@
 #include <map>
 #include <sstream>
 
-#include "faults/fault.h"
+#include "hw/fault.h"
 #include "sw/gemm_workload.h"
 #include "tests/support/array_harness.h"
 
