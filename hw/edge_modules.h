@@ -4,7 +4,8 @@
 //    the current cycle; the controller loads them from the dataflow descriptor's feeder schedule
 //    (hw/dataflow.h), and they change on the clock edge like every other register.
 //  - drain_bank: one port per column on the bottom PE's accumulator; the controller reads the
-//    outputs there while the array drains.
+//    outputs there when the descriptor says they leave.
+// Reset (construction): every feeder register zero and invalid.
 #pragma once
 
 #include <cstdint>

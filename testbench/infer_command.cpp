@@ -109,8 +109,9 @@ int run_infer(const std::vector<std::string>& args) {
     ("cols", po::value<long long>()->default_value(28), "PE columns C (1..128)")
     ("batch", po::value<long long>(), "images per GEMM batch (default: R)")
     ("engine", po::value<std::string>()->default_value("functional"),
-     "functional (the plain C++ twin) or systemc (cycle-accurate array behind the TLM bus)")
-    ("compare", "with --engine systemc: also run the functional twin and compare every output integer")
+     "functional (the plain C++ twin), systemc (cycle-accurate array behind the TLM bus) or structural (the same\n"
+     "with the structural engine: a pe module per PE)")
+    ("compare", "with --engine systemc or structural: also run the functional twin and compare every output integer")
     ("float", "also evaluate the float network on the same images")
     ("calibration", po::value<long long>()->default_value(1000), "training images used to calibrate activation ranges")
     ("jobs", po::value<long long>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
@@ -125,10 +126,11 @@ int run_infer(const std::vector<std::string>& args) {
   }
   hw::array_config cfg = array_from_options(vm);
   const std::string engine = vm["engine"].as<std::string>();
-  if (engine != "functional" && engine != "systemc") {
-    throw config_error("--engine must be functional or systemc (got '" + engine + "')");
+  if (engine != "functional" && engine != "systemc" && engine != "structural") {
+    throw config_error("--engine must be functional, systemc or structural (got '" + engine + "')");
   }
-  if (vm.count("compare") && engine != "systemc") throw config_error("--compare needs --engine systemc");
+  if (vm.count("compare") && engine == "functional") throw config_error("--compare needs --engine systemc or structural");
+  if (engine == "structural") cfg.engine = hw::engine_kind::structural;
   const std::string mult = vm["mult"].as<std::string>();
   const rtl::eval_mode mode = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
   if (mult != "exact") (void)make_mult(mult, cfg.data_bits, mode);  // unknown or too narrow: fail before loading data
@@ -199,7 +201,7 @@ int run_infer(const std::vector<std::string>& args) {
     o.add("utilization", util).add("wall_seconds", seconds).add("images_per_second", n_img / seconds);
     if (float_acc >= 0) o.add("float_accuracy", float_acc);
     if (vm.count("compare")) o.add("identical", identical);
-    if (engine == "systemc") {
+    if (engine != "functional") {
       o.add("gemms_issued", std::uint64_t{issued.size()});
       o.add("gemms_off_formula", std::uint64_t{formula_mismatches});
     }

@@ -317,6 +317,17 @@ TEST(cli, infer_json_has_the_promised_keys_and_engines_agree) {
   EXPECT_EQ(json_number(f.out, "accuracy"), json_number(run("infer --images 60 --engine systemc --json").out, "accuracy"));
 }
 
+// infer on the structural engine: the same output integers as the twin, and the same cycles as systemc.
+TEST(cli, infer_structural_engine_is_identical_to_the_twin) {
+  const auto s = run("infer --images 4 --engine structural --compare --rows 6 --cols 5 --json");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("\"engine\": \"structural\""), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("\"identical\": true"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("\"gemms_off_formula\": 0,"), std::string::npos) << s.out;
+  const auto c = run("infer --images 4 --engine systemc --rows 6 --cols 5 --json");
+  EXPECT_EQ(json_number(s.out, "cycles_per_image"), json_number(c.out, "cycles_per_image"));
+}
+
 #ifdef AXSA_EVOAPPROX_FIXTURE
 // tests/evoapprox: two circuits in the library's conventions, one of them present twice; both
 // must be registered once each, and their metrics must be those of the functions they implement.
