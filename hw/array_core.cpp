@@ -227,10 +227,7 @@ void array_core::apply_mult_faults(Acc* acc, std::uint64_t cycle) {
   auto applies = [&](const faults::fault& f) {
     return f.site == faults::fault_site::weight_mult && f.active(cycle) && mac_enabled(f.row, f.col);
   };
-  auto product = [this](std::int16_t x, std::int16_t y) -> std::int32_t {
-    if (m_native) return std::int32_t{x} * y;
-    return m_mult->multiply(x, y);
-  };
+  auto product = [this](std::int16_t x, std::int16_t y) { return this->product(x, y); };
   for (std::size_t n = 0; n < m_faults.size(); ++n) {
     const faults::fault& f = m_faults[n];
     if (!applies(f)) continue;
@@ -314,6 +311,11 @@ bool array_core::mac_enabled(unsigned r, unsigned c) const {
   return m_phase == phase::compute && m_flow->accumulates(m_tile, m_t, r, c);
 }
 
+std::int32_t array_core::product(std::int16_t a, std::int16_t w) const {
+  if (m_native) return std::int32_t{a} * w;
+  return m_mult->multiply(a, w);  // a product table's multiply() is its lookup
+}
+
 // ---- Weight-stationary. Per cycle: the outputs leave the bottom row, the saboteur acts, the partial
 // sums move one PE south and add the products of the PEs that accumulate, every activation moves
 // east, and (preloading) every weight moves south. The descriptor gives the feeders, the busy PEs
@@ -356,10 +358,7 @@ void array_core::step_ws_sums(Acc* acc) {
       for (std::int64_t c = lo; c <= hi; ++c) {
         const std::size_t i = static_cast<std::size_t>(r) * m_cols + static_cast<std::size_t>(c);
         const std::int16_t a = m_act[i], w = held[c];
-        acc[i] += static_cast<Acc>(m_native ? std::int32_t{a} * w
-                                            : m_table != nullptr ? m_table[((static_cast<std::uint32_t>(a) & ((1u << m_cfg.data_bits) - 1)) << m_cfg.data_bits) |
-                                                                           (static_cast<std::uint32_t>(w) & ((1u << m_cfg.data_bits) - 1))]
-                                                                 : m_mult->multiply(a, w));
+        acc[i] += static_cast<Acc>(product(a, w));
       }
     }
     if (__builtin_expect(!m_faults.empty(), 0)) apply_mult_faults(acc, m_total_cycles - 1);

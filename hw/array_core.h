@@ -90,6 +90,8 @@ class array_core final : public array_engine {
   void shift_links();
   void load_feeders();
   void begin_fold();
+  // One product with the current multiplier, outside the vectorised kernels.
+  std::int32_t product(std::int16_t a, std::int16_t w) const;
   // The weight-stationary dataflow: a plainer step over the descriptor's generic schedule.
   void step_ws();
   void load_feeders_ws();
