@@ -1,7 +1,7 @@
-// Benchmark: simulated PE-cycles per second of the structural SystemC array (named PE modules,
-// one clocked controller) against the plain C++ cycle loop of bench/plain_loop.h on the same
-// GEMM, as one JSON object. Both results are checked against the reference GEMM.
-//   axsa_bench_array [--rows 28 --cols 28 --bits 8 --m 56 --k 8192 --n 56 --repeat 5]
+// Benchmark: simulated PE-cycles per second of the SystemC array with either cycle engine (fast:
+// array_core; structural: pe modules) against the plain C++ cycle loop of bench/plain_loop.h on
+// the same GEMM, as one JSON object. Both results are checked against the reference GEMM.
+//   axsa_bench_array [--rows 28 --cols 28 --bits 8 --m 56 --k 8192 --n 56 --repeat 5 --structural 0|1]
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -42,6 +42,7 @@ int sc_main(int argc, char* argv[]) {
     else if (key == "--n") shape.n = static_cast<std::size_t>(v);
     else if (key == "--repeat") repeat = static_cast<int>(v);
     else if (key == "--table") tabled = v != 0;
+    else if (key == "--structural") cfg.engine = v != 0 ? axsa::hw::engine_kind::structural : axsa::hw::engine_kind::fast;
     else {
       std::cerr << "axsa_bench_array: error: unknown option " << key << "\n";
       return 2;
@@ -93,7 +94,8 @@ int sc_main(int argc, char* argv[]) {
   o.add("benchmark", "array").add("rows", cfg.rows).add("cols", cfg.cols).add("bits", cfg.data_bits);
   o.add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
   o.add("repeat", static_cast<unsigned>(repeat));
-  o.raw("structural_model", model.str()).raw("plain_loop", base.str());
+  o.add("engine", axsa::hw::to_string(cfg.engine));
+  o.raw("model", model.str()).raw("plain_loop", base.str());
   o.add("ratio_model_over_plain", model_rate / plain_rate);
   std::cout << o.str() << std::endl;
   return (out_model == expected && out_plain == expected && top.cycles == plain_cycles) ? 0 : 1;

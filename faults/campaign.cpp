@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "hw/cycle_model.h"
+#include "hw/dataflow.h"
 
 namespace axsa::faults {
 
@@ -97,7 +98,7 @@ golden_reference::golden_reference(const campaign_setup& setup) : m_setup(setup)
         j.row0 = r0;
         j.shape = {std::min(rows, s.m - r0), s.k, s.n};
         j.first_cycle = m_cycles;
-        j.cycles = hw::gemm_cycles(j.shape, setup.cfg.rows, setup.cfg.cols);
+        j.cycles = hw::gemm_cycles(j.shape, setup.cfg);
         m_cycles += j.cycles;
         m_jobs.push_back(j);
       }
@@ -131,23 +132,24 @@ bool may_touch(const job_span& job, const fault& f, const hw::array_config& cfg)
 void apply_fault_to_job(const job_span& job, const fault& f, const hw::array_config& cfg, const std::int16_t* act,
                         const std::int16_t* weight, std::int64_t* out, const sw::functional_engine& twin) {
   if (!may_touch(job, f, cfg)) return;
-  const std::uint64_t R = cfg.rows, C = cfg.cols, K = job.shape.k, N = job.shape.n, M = job.shape.m;
-  const std::uint64_t period = K + 2 * R + C - 2, compute = K + R + C - 2;
-  const std::uint64_t folds_n = (N + C - 1) / C, folds = ((M + R - 1) / R) * folds_n;
-  const std::uint64_t r = f.row, c = f.col;
+  // The descriptor says when each fold starts, how long it computes and which k passes PE (r,c) when.
+  const hw::dataflow df(cfg, job.shape);
+  const std::uint64_t K = job.shape.k, N = job.shape.n, compute = df.compute_cycles();
+  const unsigned r = f.row, c = f.col;
   const bool link = f.site == fault_site::weight_link;
-  for (std::uint64_t fi = 0; fi < folds; ++fi) {
-    const std::uint64_t m0 = (fi / folds_n) * R, n0 = (fi % folds_n) * C;
-    const std::uint64_t rows_used = std::min(R, M - m0), cols_used = std::min(C, N - n0);
-    if (r >= rows_used || c >= cols_used) continue;
-    const std::uint64_t start = job.first_cycle + fi * period;
-    // Compute cycles t of this fold inside the window; the pair passing PE (r,c) then has k = t - r - c.
+  for (std::uint64_t fi = 0; fi < df.folds(); ++fi) {
+    const hw::dataflow::tile tile = df.fold_tile(fi);
+    const std::uint64_t m0 = tile.m0, n0 = tile.n0, rows_used = tile.rows_used;
+    if (r >= tile.rows_used || c >= tile.cols_used) continue;
+    const std::uint64_t start = job.first_cycle + fi * df.fold_cycles();
+    // Compute cycles t of this fold inside the window, and the pairs passing PE (r,c) in them.
     if (f.last_cycle < start || f.first_cycle >= start + compute) continue;
     const std::uint64_t t_lo = f.first_cycle > start ? f.first_cycle - start : 0;
     const std::uint64_t t_hi = std::min(compute - 1, f.last_cycle - start);
-    if (t_hi < r + c) continue;
-    const std::uint64_t k_lo = t_lo > r + c ? t_lo - r - c : 0;
-    const std::uint64_t k_hi = std::min(K - 1, t_hi - r - c);
+    const std::int64_t k_last = std::min<std::int64_t>(static_cast<std::int64_t>(K) - 1, df.k_at(t_hi, r, c));
+    if (k_last < 0) continue;
+    const std::uint64_t k_lo = static_cast<std::uint64_t>(std::max<std::int64_t>(0, df.k_at(t_lo, r, c)));
+    const std::uint64_t k_hi = static_cast<std::uint64_t>(k_last);
     const std::uint64_t n = n0 + c;
     for (std::uint64_t k = k_lo; k <= k_hi; ++k) {
       const std::int16_t w = weight[k * N + n];
@@ -167,7 +169,12 @@ void apply_fault_to_job(const job_span& job, const fault& f, const hw::array_con
 }
 
 shortcut_engine::shortcut_engine(const golden_reference& golden)
-    : m_golden(golden), m_twin(golden.setup().cfg, golden.setup().mult) {}
+    : m_golden(golden), m_twin(golden.setup().cfg, golden.setup().mult) {
+  if (golden.setup().cfg.dataflow != hw::dataflow_kind::output_stationary) {
+    throw config_error("the campaign shortcut models the output-stationary dataflow; run weight-stationary "
+                       "campaigns on the full simulation");
+  }
+}
 
 std::vector<std::vector<std::int64_t>> shortcut_engine::run(const fault& f) {
   const campaign_setup& s = m_golden.setup();
@@ -202,7 +209,7 @@ std::vector<std::vector<std::int64_t>> shortcut_engine::run(const fault& f) {
 
 std::vector<std::vector<std::int64_t>> run_on_system(sw::accelerated_system& sys, const campaign_setup& setup,
                                                      const std::vector<fault>& faults) {
-  hw::array_core& core = sys.accelerator.array.core();
+  hw::array_engine& core = sys.accelerator.array.engine();
   const std::uint64_t base = core.total_cycles();
   std::vector<fault> shifted = faults;
   for (auto& f : shifted) {
@@ -211,7 +218,7 @@ std::vector<std::vector<std::int64_t>> run_on_system(sw::accelerated_system& sys
   }
   core.set_faults(shifted);
   struct clear_on_exit {
-    hw::array_core& c;
+    hw::array_engine& c;
     ~clear_on_exit() { c.set_faults({}); }
   } guard{core};
   auto r = sw::run_inference(*setup.net, sys.host, *setup.images, setup.first, setup.count, setup.batch);

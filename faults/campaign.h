@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "faults/campaign_db.h"
-#include "faults/fault.h"
+#include "hw/fault.h"
 #include "sw/accelerated_system.h"
 #include "sw/functional_engine.h"
 #include "sw/inference.h"

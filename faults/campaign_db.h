@@ -11,58 +11,13 @@
 #include <utility>
 #include <vector>
 
-#include "faults/fault.h"
+#include "faults/campaign_config.h"
+#include "faults/campaign_stats.h"
+#include "hw/fault.h"
 
 struct sqlite3;
 
 namespace axsa::faults {
-
-// What one fault did to the classification of one image (stored as the integer value).
-enum class outcome : int { masked = 0, tolerable = 1, critical = 2, crash = 3, hang = 4 };
-constexpr std::size_t outcome_count = 5;
-const char* to_string(outcome o);  // "masked", "tolerable", "critical", "crash", "hang"
-
-struct pair_result {
-  std::uint32_t image = 0;  // index of the test image in the data set
-  outcome result = outcome::masked;
-  int golden_label = -1;
-  int faulty_label = -1;  // -1 when the run produced no label (crash, hang)
-  double ratio = 0;       // max(Y') / max(Y); NaN (stored as NULL) when there is none
-};
-
-// Everything that defines a campaign; stored as key/value text in the config table.
-struct campaign_config {
-  std::string model_path, model_sha256, data_dir;
-  unsigned bits = 8, acc_bits = 32, rows = 28, cols = 28;
-  std::string mult = "exact", mult_eval = "table", engine = "shortcut";  // engine: shortcut | systemc
-  std::string site = "weight-link", fault_types = "stuck-at";           // weight-link|weight-mult; stuck-at|bit-flip|all
-  std::size_t first_image = 0, images = 0, batch = 0;
-  double confidence = 0.99, margin = 0.01, p = 0.5;
-  bool exhaustive = false;
-  std::uint64_t seed = 1;
-  std::uint64_t population = 0;     // size of the fault space N
-  std::uint64_t sample_size = 0;    // faults drawn n
-  std::uint64_t golden_cycles = 0;  // array cycles of the golden run over the images
-  std::string version;              // axsa version string
-
-  bool operator==(const campaign_config& o) const;  // field-wise
-  bool operator!=(const campaign_config& o) const { return !(*this == o); }
-  // The stored form: (key, value) in a fixed order; doubles keep all 17 digits, so the text
-  // comparison on resume is exactly the field-wise one.
-  std::vector<std::pair<std::string, std::string>> to_key_values() const;
-  // Throws config_error naming the key for a missing or malformed value.
-  static campaign_config from_key_values(const std::vector<std::pair<std::string, std::string>>& kv);
-};
-
-// The statistics of the summary (docs/campaigns.md); their own namespace keeps them apart from
-// the sampler's helpers in faults/fault_space.h.
-namespace stats {
-double normal_quantile(double probability);  // inverse standard normal CDF, probability in (0, 1)
-double t_for_confidence(double confidence);  // normal_quantile((1 + confidence) / 2): 2.5758 for 0.99
-// Achieved margin of error of n faults out of N: t * sqrt(p(1-p)/n * (N-n)/(N-1)); 0 when n >= N,
-// NaN when n = 0.
-double margin_of_error(std::uint64_t population, std::uint64_t n, double t, double p = 0.5);
-}  // namespace stats
 
 class campaign_db {
  public:
@@ -114,37 +69,11 @@ class campaign_db {
   std::vector<pair_result> results(std::uint64_t fault_id) const;  // by image
   std::uint64_t completed_faults() const;
 
-  struct interval {
-    double low = 0, high = 0;  // NaN when it cannot be estimated (a single fault of a larger space)
-  };
-  // One outcome class over all pairs; the interval treats the fault as the sampling unit.
-  struct class_share {
-    std::uint64_t pairs = 0;      // (fault, image) pairs with this outcome
-    std::uint64_t faults = 0;     // faults with this outcome on at least one image
-    double fraction = 0;          // pairs / all pairs (NaN with no pairs)
-    double std_error = 0;         // cluster standard error of fraction, with the finite-population correction
-    interval ci;                  // fraction -/+ t * std_error, clipped to [0, 1]
-  };
-  // Pair counts of a group of faults (one PE, one bit, one kind).
-  struct group_counts {
-    std::uint64_t faults = 0, pairs = 0;
-    std::array<std::uint64_t, outcome_count> by_outcome{};  // indexed by outcome
-  };
-  struct summary {
-    campaign_config config;
-    std::uint64_t faults_stored = 0;    // the sample as stored (sample_size once the engine has drawn it)
-    std::uint64_t faults_done = 0;      // faults with results: the n of every statistic below
-    std::uint64_t pairs = 0;            // (fault, image) pairs recorded
-    bool complete = false;              // every fault of the sample has results
-    double fault_space_share = 0;       // faults_done / population
-    double t = 0;                       // normal quantile of the confidence
-    double margin = 0;                  // achieved margin of error (p = 0.5, n = faults_done)
-    double planned_margin = 0;          // the same for the whole sample (n = sample_size)
-    std::array<class_share, outcome_count> classes{};  // indexed by outcome
-    std::vector<group_counts> per_pe;   // rows x cols, index row * cols + col
-    std::vector<group_counts> per_bit;  // bits 0 .. bits-1
-    std::array<group_counts, 3> per_kind{};  // indexed by fault_kind
-  };
+  // The statistics of the stored results (faults/campaign_stats.h).
+  using interval = faults::interval;
+  using class_share = faults::class_share;
+  using group_counts = faults::group_counts;
+  using summary = campaign_summary;
   summary summarize() const;
 
  private:

@@ -457,8 +457,35 @@ void add(sw::gemm_stats& a, const sw::gemm_stats& b) {
 
 }  // namespace
 
+golden_prefix record_prefix(const sw::qnetwork& net, sw::gemm_backend& backend, const sw::idx_images& images,
+                            std::size_t first, std::size_t count, std::size_t batch) {
+  golden_prefix p;
+  p.first = first;
+  p.count = count;
+  p.batch = batch;
+  for (const fault_point& fp : fault_points(net)) p.layers.push_back(fp.trunk_layer);
+  for (std::size_t b0 = 0; b0 < count; b0 += batch) {
+    const std::size_t nb = std::min(batch, count - b0);
+    std::vector<std::vector<std::int16_t>> inputs;
+    std::vector<sw::layer_stats> stats = sw::make_layer_stats(net);
+    sw::run_batch(net, backend, sw::quantize_images(net, images, first + b0, nb), nb, 0, stats, &inputs);
+    std::vector<std::vector<std::int16_t>> kept;
+    std::vector<sw::gemm_stats> cost;
+    for (const std::size_t l : p.layers) {
+      kept.push_back(inputs.at(l));
+      sw::gemm_stats before;
+      for (std::size_t g = 0; g < sw::gemm_ordinal(net, l); ++g) add(before, stats[g].totals);
+      cost.push_back(before);
+    }
+    p.inputs.push_back(std::move(kept));
+    p.cost.push_back(std::move(cost));
+  }
+  return p;
+}
+
 run_result run(const sw::qnetwork& net, sw::gemm_backend& backend, const sw::idx_images& images, std::size_t first,
-               std::size_t count, const run_options& opt, const signature_set* signatures) {
+               std::size_t count, const run_options& opt, const signature_set* signatures, const golden_prefix* prefix,
+               std::size_t from_point) {
   if (opt.tech == technique::epsilon && signatures == nullptr) throw config_error("EPSILON needs the layers' signatures");
   if (opt.batch == 0) throw config_error("batch must be at least 1");
   const std::vector<const sw::qlayer*> layers = weight_layers(net);
@@ -475,9 +502,28 @@ run_result run(const sw::qnetwork& net, sw::gemm_backend& backend, const sw::idx
   }
   const std::size_t final_exit = net.exit_count() - 1;
   const double final_scale = net.logits_layer(final_exit).acc_scale;
+  const bool shortcut = prefix != nullptr && opt.tech == technique::vanilla;
+  if (shortcut && (prefix->first != first || prefix->count != count || prefix->batch != opt.batch || from_point > 3)) {
+    throw config_error("the golden prefix was recorded for other images or another batch");
+  }
   for (std::size_t b0 = 0; b0 < count; b0 += opt.batch) {
     const std::size_t nb = std::min(opt.batch, count - b0);
-    sw::inference_result r = sw::run_inference(net, backend, images, first + b0, nb, nb, exits);
+    sw::inference_result r;
+    if (shortcut) {
+      // Everything before the faulty layer is fault-free: start there from the recorded activations.
+      const std::size_t b = b0 / opt.batch, layer = prefix->layers[from_point];
+      r.images = nb;
+      r.layers = sw::make_layer_stats(net);
+      for (auto& v : sw::run_batch(net, backend, prefix->inputs[b][from_point], nb, layer, r.layers)) {
+        r.predictions.push_back(static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin()));
+        r.logits.push_back(std::move(v));
+      }
+      for (const auto& st : r.layers) add(r.totals, st.totals);
+      add(r.totals, prefix->cost[b][from_point]);
+      r.exit_taken.assign(nb, static_cast<int>(final_exit));
+    } else {
+      r = sw::run_inference(net, backend, images, first + b0, nb, nb, exits);
+    }
     if (r.exit_taken.empty()) r.exit_taken.assign(nb, static_cast<int>(final_exit));
     std::vector<bool> flagged(nb, false);
     std::vector<std::size_t> low;  // images no exit was confident about

@@ -136,8 +136,23 @@ sw::gemm_stats deploy(const sw::qnetwork& net, sw::gemm_backend& backend);
 // Sticks the spec's bits in its fault point's layer (after deploy). Returns the bits.
 std::vector<sw::stuck_weight_bit> inject(const sw::qnetwork& net, sw::gemm_backend& backend, const fault_spec& spec);
 
-// Runs images [first, first + count) with the technique. `signatures` is needed for epsilon.
+// The fault-free activations entering each fault point's layer, batch by batch, and what the
+// layers before it cost: a vanilla run with faults at FP1..FP3 starts there, since nothing before
+// the faulty layer can differ (the grid's shortcut; identical results, tested).
+struct golden_prefix {
+  std::size_t first = 0, count = 0, batch = 0;
+  std::vector<std::size_t> layers;                              // trunk layer index of FP1..FP4
+  std::vector<std::vector<std::vector<std::int16_t>>> inputs;   // [batch][fault point]
+  std::vector<std::vector<sw::gemm_stats>> cost;                // [batch][fault point]: layers before it
+};
+golden_prefix record_prefix(const sw::qnetwork& net, sw::gemm_backend& backend, const sw::idx_images& images,
+                            std::size_t first, std::size_t count, std::size_t batch);
+
+// Runs images [first, first + count) with the technique. `signatures` is needed for epsilon. With
+// `prefix` (made on the same images, batch and multiplier) a vanilla run starts at `from_point`'s
+// layer.
 run_result run(const sw::qnetwork& net, sw::gemm_backend& backend, const sw::idx_images& images, std::size_t first,
-               std::size_t count, const run_options& opt, const signature_set* signatures);
+               std::size_t count, const run_options& opt, const signature_set* signatures,
+               const golden_prefix* prefix = nullptr, std::size_t from_point = 0);
 
 }  // namespace axsa::epsilon

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "faults/fault.h"
+#include "hw/fault.h"
 
 namespace axsa::faults {
 

@@ -20,6 +20,10 @@ void array_config::validate() const {
   check_range("cols", cols, 1, max_dim);
   check_range("data bits", data_bits, 2, 16);
   check_range("accumulator bits", acc_bits, 2, 64);
+  check_range("weight register stages per PE", weight_hop, 1, 4);
+  if (dataflow == dataflow_kind::weight_stationary && weight_hop != 1) {
+    throw config_error("the weight-stationary dataflow holds its weights: weight register stages per PE must be 1");
+  }
   // SystemC's default time resolution is 1 ps: a shorter or fractional period would be rounded, and
   // above 1 ms the simulated time of a long run leaves the kernel's 64-bit range of picoseconds.
   const double ps = clock_period_ns * 1000.0;
@@ -30,6 +34,22 @@ void array_config::validate() const {
     throw config_error("clock period must be 0.001..1000000 ns in whole picoseconds, the kernel's time resolution (got " +
                        got.str() + ")");
   }
+}
+
+const char* to_string(engine_kind e) { return e == engine_kind::fast ? "fast" : "structural"; }
+
+engine_kind parse_engine(const std::string& text) {
+  if (text == "fast") return engine_kind::fast;
+  if (text == "structural") return engine_kind::structural;
+  throw config_error("unknown engine '" + text + "' (expected fast or structural)");
+}
+
+const char* to_string(dataflow_kind d) { return d == dataflow_kind::output_stationary ? "os" : "ws"; }
+
+dataflow_kind parse_dataflow(const std::string& text) {
+  if (text == "os") return dataflow_kind::output_stationary;
+  if (text == "ws") return dataflow_kind::weight_stationary;
+  throw config_error("unknown dataflow '" + text + "' (expected os or ws)");
 }
 
 void gemm_shape::validate() const {

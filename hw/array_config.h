@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace axsa {
 
@@ -17,12 +19,45 @@ class config_error : public std::invalid_argument {
 
 namespace hw {
 
+// Which cycle engine models the array (hw/array_engine.h): the fast engine (array_core: flat arrays,
+// vectorised) or the structural engine (pe_array: a pe module per PE). Both give the same registers
+// every cycle.
+enum class engine_kind { fast, structural };
+
+// How the GEMM maps onto the array (hw/dataflow.h): output-stationary (each PE accumulates one output,
+// the design) or weight-stationary (each PE holds one weight, partial sums flow down the columns).
+enum class dataflow_kind { output_stationary, weight_stationary };
+
+// Where the structural engine places saboteur modules. Modules exist from elaboration on, so a
+// fault set later must fall on a planned saboteur; the fast engine needs no plan.
+struct saboteur_plan {
+  bool every_link = false;  // on every PE's north input
+  bool every_mult = false;  // on every PE's multiplier weight operand
+  std::vector<std::pair<unsigned, unsigned>> links, mults;  // (row, col) of single PEs
+
+  bool link_at(unsigned r, unsigned c) const { return every_link || has(links, r, c); }
+  bool mult_at(unsigned r, unsigned c) const { return every_mult || has(mults, r, c); }
+
+ private:
+  static bool has(const std::vector<std::pair<unsigned, unsigned>>& v, unsigned r, unsigned c) {
+    for (const auto& p : v)
+      if (p.first == r && p.second == c) return true;
+    return false;
+  }
+};
+
 struct array_config {
   unsigned rows = 28;          // R: PE rows (outputs of M per fold), 1..128
   unsigned cols = 28;          // C: PE columns (outputs of N per fold), 1..128
   unsigned data_bits = 8;      // W: weight and activation width, two's complement, 2..16
   unsigned acc_bits = 32;      // A: accumulator width, two's complement, wraps on overflow, 2..64
   double clock_period_ns = 1;  // one array clock; only used to turn cycles into SystemC time
+  // Register stages a weight passes in each PE (hw/dataflow.h). 1 is the design; a test-only variant
+  // with 2 shows that the dataflow descriptor alone sets the timing of every engine. 1..4.
+  unsigned weight_hop = 1;
+  engine_kind engine = engine_kind::fast;
+  dataflow_kind dataflow = dataflow_kind::output_stationary;
+  saboteur_plan saboteurs;  // structural engine only
 
   static constexpr unsigned max_dim = 128;
 
@@ -31,6 +66,11 @@ struct array_config {
   std::int32_t data_min() const { return -(std::int32_t{1} << (data_bits - 1)); }
   std::int32_t data_max() const { return (std::int32_t{1} << (data_bits - 1)) - 1; }
 };
+
+const char* to_string(engine_kind e);           // "fast" | "structural"
+engine_kind parse_engine(const std::string& text);  // throws config_error naming the choices
+const char* to_string(dataflow_kind d);                // "os" | "ws"
+dataflow_kind parse_dataflow(const std::string& text);  // "os" | "ws"; throws config_error
 
 // Shape of one GEMM: out[M x N] = act[M x K] * weight[K x N].
 struct gemm_shape {

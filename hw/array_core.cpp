@@ -40,9 +40,11 @@ array_core::array_core(const array_config& cfg) : m_cfg(cfg) {
   m_cfg.validate();
   m_rows = m_cfg.rows;
   m_cols = m_cfg.cols;
+  m_hop = m_cfg.weight_hop;
+  m_ws = m_cfg.dataflow == dataflow_kind::weight_stationary;
   m_wide_acc = m_cfg.acc_bits > 32;
   m_act.assign(static_cast<std::size_t>(m_rows) * m_cols, 0);
-  m_wgt.assign(static_cast<std::size_t>(m_rows) * m_cols, 0);
+  m_wgt.assign(static_cast<std::size_t>(m_rows) * m_hop * m_cols, 0);
   m_act_edge.assign(m_rows, 0);
   m_wgt_edge.assign(m_cols, 0);
   m_act_off.assign(m_rows, 0);
@@ -72,93 +74,94 @@ void array_core::start(const gemm_job& job) {
     throw config_error("GEMM job without operand or result buffers");
   }
   m_job = job;
-  m_folds_m = (job.shape.m + m_rows - 1) / m_rows;
-  m_folds_n = (job.shape.n + m_cols - 1) / m_cols;
-  m_compute_len = job.shape.k + m_rows + m_cols - 2;
+  m_flow.emplace(m_cfg, job.shape);
+  m_compute_len = m_flow->compute_cycles();
   m_fold = 0;
   m_job_cycles = 0;
   begin_fold();
 }
 
 void array_core::begin_fold() {
-  const std::uint64_t fm = m_fold / m_folds_n;
-  const std::uint64_t fn = m_fold % m_folds_n;
-  m_m0 = fm * m_rows;
-  m_n0 = fn * m_cols;
-  m_rows_used = static_cast<unsigned>(std::min<std::size_t>(m_rows, m_job.shape.m - m_m0));
-  m_cols_used = static_cast<unsigned>(std::min<std::size_t>(m_cols, m_job.shape.n - m_n0));
+  const dataflow& df = *m_flow;
+  m_tile = df.fold_tile(m_fold);
   m_t = 0;
+  if (m_ws) {
+    m_phase = phase::preload;
+    load_feeders_ws();
+    return;
+  }
   m_drain_cycle = 0;
   m_phase = phase::compute;
-  // Row i's feeder reads m_act_src[t * m_act_step + m_act_off[i]], only ever with t - i inside
-  // 0..K-1, so every index is inside its array. Normally that is the operand itself. When K is a
+  // Row i's feeder reads m_act_src[t * m_act_step + m_act_off[i]], the activation k = t - west_skew(i)
+  // of the descriptor, only ever with k inside 0..K-1, so every index is inside its array. Normally that is the operand itself. When K is a
   // multiple of 1024 the R rows of one cycle lie a multiple of 2 KiB apart and compete for one or two
   // L1 sets; the fold's rows are then read from a transposed copy (blocks of 64 k keep both sides in
   // L1), where they are neighbours. On 28x28 with K = 8192 that is 10 % faster, and slower for K that
   // do not alias, so only then.
   const std::size_t kk = m_job.shape.k;
-  const std::size_t ru = m_rows_used;
+  const std::size_t ru = m_tile.rows_used;
+  const std::size_t m0 = m_tile.m0;
   if (kk % 1024 == 0) {
     m_act_tile.resize(kk * ru);
     for (std::size_t k0 = 0; k0 < kk; k0 += 64) {
       const std::size_t k1 = std::min(kk, k0 + 64);
       for (std::size_t i = 0; i < ru; ++i) {
-        const std::int16_t* src = m_job.act + (m_m0 + i) * kk;
+        const std::int16_t* src = m_job.act + (m0 + i) * kk;
         for (std::size_t x = k0; x < k1; ++x) m_act_tile[x * ru + i] = src[x];
       }
     }
     m_act_src = m_act_tile.data();
     m_act_step = ru;
     for (unsigned i = 0; i < ru; ++i)
-      m_act_off[i] = -static_cast<std::ptrdiff_t>(i) * (static_cast<std::ptrdiff_t>(ru) - 1);
+      m_act_off[i] = static_cast<std::ptrdiff_t>(i) - static_cast<std::ptrdiff_t>(df.west_skew(i) * ru);
   } else {
     m_act_src = m_job.act;
     m_act_step = 1;
     for (unsigned i = 0; i < ru; ++i)
-      m_act_off[i] = static_cast<std::ptrdiff_t>((m_m0 + i) * kk) - static_cast<std::ptrdiff_t>(i);
+      m_act_off[i] = static_cast<std::ptrdiff_t>((m0 + i) * kk) - static_cast<std::ptrdiff_t>(df.west_skew(i));
   }
-  // Column j's feeder reads weight[t * n + m_wgt_off[j]], with t - j inside 0..K-1.
+  // Column j's feeder reads weight[t * n + m_wgt_off[j]], the weight k = t - north_skew(j).
   const auto n = static_cast<std::ptrdiff_t>(m_job.shape.n);
-  for (unsigned j = 0; j < m_cols_used; ++j)
-    m_wgt_off[j] = static_cast<std::ptrdiff_t>(m_n0) + j - static_cast<std::ptrdiff_t>(j) * n;
+  for (unsigned j = 0; j < m_tile.cols_used; ++j)
+    m_wgt_off[j] = static_cast<std::ptrdiff_t>(m_tile.n0) + j - static_cast<std::ptrdiff_t>(df.north_skew(j)) * n;
   load_feeders();
 }
 
-// The feeder registers hold what enters the array during cycle m_t (zero outside the skewed window).
-// Row i's feeder holds act[m0+i][t-i] = m_act_src[t*m_act_step + m_act_off[i]] and column j's
-// weight[t-j][n0+j] = weight[t*n + m_wgt_off[j]] (begin_fold()). Once every used row (column) is
-// inside its window, which is all of the compute phase but its first R-1 (C-1) and last R-1 (C-1)
-// cycles, no test is needed per feeder.
+// The feeder registers hold what enters the array during cycle m_t: the descriptor's feeder schedule
+// (zero where it is not valid). Row i's feeder holds m_act_src[t*m_act_step + m_act_off[i]] and
+// column j's weight[t*n + m_wgt_off[j]] (begin_fold()). Once every used row (column) is inside its
+// window, which is all of the compute phase but the skewed start and end, no test is needed per feeder.
 void array_core::load_feeders() {
   if (m_phase != phase::compute) {
     for (unsigned i = 0; i < m_rows; ++i) m_act[i * m_cols] = 0;
     std::fill(m_wgt.begin(), m_wgt.begin() + m_cols, std::int16_t{0});
     return;
   }
+  const dataflow& df = *m_flow;
   const std::uint64_t t = m_t;
   const std::uint64_t k = m_job.shape.k;
+  const unsigned ru = m_tile.rows_used, cu = m_tile.cols_used;
   const std::int16_t* act = m_act_src;
   const auto at = static_cast<std::ptrdiff_t>(t * m_act_step);
-  if (t + 1 >= m_rows_used && t < k) {
-    for (unsigned i = 0; i < m_rows_used; ++i) m_act[i * m_cols] = act[at + m_act_off[i]];
+  if (t >= df.west_skew(ru - 1) && t < k) {
+    for (unsigned i = 0; i < ru; ++i) m_act[i * m_cols] = act[at + m_act_off[i]];
   } else {
-    for (unsigned i = 0; i < m_rows_used; ++i)
-      m_act[i * m_cols] = t >= i && t - i < k ? act[at + m_act_off[i]] : std::int16_t{0};
+    for (unsigned i = 0; i < ru; ++i)
+      m_act[i * m_cols] = df.west_valid(m_tile, t, i) ? act[at + m_act_off[i]] : std::int16_t{0};
   }
-  for (unsigned i = m_rows_used; i < m_rows; ++i) m_act[i * m_cols] = 0;
+  for (unsigned i = ru; i < m_rows; ++i) m_act[i * m_cols] = 0;
 
   const std::int16_t* wgt = m_job.weight;
   const auto row = static_cast<std::ptrdiff_t>(t * m_job.shape.n);
-  if (t + 1 >= m_cols_used && t < k) {
-    for (unsigned j = 0; j < m_cols_used; ++j) m_wgt[j] = wgt[row + m_wgt_off[j]];
+  if (t >= df.north_skew(cu - 1) && t < k) {
+    for (unsigned j = 0; j < cu; ++j) m_wgt[j] = wgt[row + m_wgt_off[j]];
   } else {
-    for (unsigned j = 0; j < m_cols_used; ++j)
-      m_wgt[j] = t >= j && t - j < k ? wgt[row + m_wgt_off[j]] : std::int16_t{0};
+    for (unsigned j = 0; j < cu; ++j) m_wgt[j] = df.north_valid(m_tile, t, j) ? wgt[row + m_wgt_off[j]] : std::int16_t{0};
   }
-  std::fill(m_wgt.begin() + m_cols_used, m_wgt.begin() + m_cols, std::int16_t{0});
+  std::fill(m_wgt.begin() + cu, m_wgt.begin() + m_cols, std::int16_t{0});
 }
 
-// Every link register takes its input: activations move one PE east, weights one PE south.
+// Every link register takes its input: activations move one PE east, weights one register stage south.
 // One memmove per direction: the activation that falls off row r's east end lands on row r+1's
 // feeder slot, which load_feeders() overwrites.
 void array_core::shift_links() {
@@ -168,39 +171,35 @@ void array_core::shift_links() {
   std::memmove(&m_wgt[m_cols], &m_wgt[0], (m_wgt.size() - m_cols) * sizeof(std::int16_t));
 }
 
-// The hot loop. Row i is valid on columns [t-i-K+1, t-i]: a contiguous run, so the loop touches
-// only PEs that accumulate. Once every PE of a full tile is busy (R+C-2 <= t < K) the runs join
-// into one flat loop over all PEs.
+// The hot loop. The descriptor gives each row's busy columns as one contiguous run, so the loop
+// touches only PEs that accumulate. Once every PE of a full tile is busy the runs join into one flat
+// loop over all PEs (with one weight stage per PE, where both operands sit at the same index).
 template <class Acc, class Mul>
 void array_core::compute_macs(Acc* acc, const Mul& mul) {
-  const std::int64_t t = static_cast<std::int64_t>(m_t);
-  const std::int64_t k = static_cast<std::int64_t>(m_job.shape.k);
+  const dataflow& df = *m_flow;
   const std::int16_t* __restrict act = m_act.data();
   const std::int16_t* __restrict wgt = m_wgt.data();
-  if (m_rows_used == m_rows && m_cols_used == m_cols && t >= static_cast<std::int64_t>(m_rows + m_cols - 2) &&
-      t < k) {
+  if (m_hop == 1 && df.all_busy(m_tile, m_t)) {
     mul.run(acc, act, wgt, static_cast<std::size_t>(m_rows) * m_cols);
     return;
   }
-  for (unsigned i = 0; i < m_rows_used; ++i) {
-    std::int64_t hi = t - i;
-    if (hi < 0) break;  // rows further south start later still
-    std::int64_t lo = std::max<std::int64_t>(0, hi - (k - 1));
-    hi = std::min<std::int64_t>(hi, m_cols_used - 1);
+  for (unsigned i = 0; i < m_tile.rows_used; ++i) {
+    if (m_t < df.west_skew(i)) break;  // rows further south start later still
+    const auto [lo, hi] = df.busy_columns(m_tile, m_t, i);
     if (lo > hi) continue;
     const std::size_t base = static_cast<std::size_t>(i) * m_cols + static_cast<std::size_t>(lo);
-    mul.run(acc + base, act + base, wgt + base, static_cast<std::size_t>(hi - lo + 1));
+    mul.run(acc + base, act + base, wgt + north_index(i, static_cast<unsigned>(lo)), static_cast<std::size_t>(hi - lo + 1));
   }
 }
 
 template <class Acc>
 void array_core::drain_row(Acc* acc) {
-  // The bottom row leaves through the drain outputs; row R-1-d of the fold's outputs.
-  const std::size_t local_row = m_rows - 1 - m_drain_cycle;
-  if (local_row < m_rows_used) {
+  // The bottom row leaves through the drain outputs: the descriptor says which row of the tile it is.
+  const unsigned local_row = m_flow->drained_row(m_drain_cycle);
+  if (local_row < m_tile.rows_used) {
     const Acc* bottom = acc + static_cast<std::size_t>(m_rows - 1) * m_cols;
-    std::int64_t* out = m_job.out + (m_m0 + local_row) * m_job.shape.n + m_n0;
-    for (unsigned j = 0; j < m_cols_used; ++j) out[j] = wrap_signed(bottom[j], m_cfg.acc_bits);
+    std::int64_t* out = m_job.out + (m_tile.m0 + local_row) * m_job.shape.n + m_tile.n0;
+    for (unsigned j = 0; j < m_tile.cols_used; ++j) out[j] = wrap_signed(bottom[j], m_cfg.acc_bits);
   }
   std::memmove(acc + m_cols, acc, static_cast<std::size_t>(m_rows - 1) * m_cols * sizeof(Acc));
   std::fill(acc, acc + m_cols, Acc{0});
@@ -215,7 +214,7 @@ void array_core::set_faults(std::vector<faults::fault> list) {
 void array_core::apply_link_faults(std::uint64_t cycle) {
   for (const auto& f : m_faults) {
     if (f.site != faults::fault_site::weight_link || !f.active(cycle)) continue;
-    std::int16_t& w = m_wgt[static_cast<std::size_t>(f.row) * m_cols + f.col];
+    std::int16_t& w = m_wgt[north_index(f.row, f.col)];
     w = static_cast<std::int16_t>(f.apply(w, m_cfg.data_bits));
   }
 }
@@ -228,10 +227,7 @@ void array_core::apply_mult_faults(Acc* acc, std::uint64_t cycle) {
   auto applies = [&](const faults::fault& f) {
     return f.site == faults::fault_site::weight_mult && f.active(cycle) && mac_enabled(f.row, f.col);
   };
-  auto product = [this](std::int16_t x, std::int16_t y) -> std::int32_t {
-    if (m_native) return std::int32_t{x} * y;
-    return m_mult->multiply(x, y);
-  };
+  auto product = [this](std::int16_t x, std::int16_t y) { return this->product(x, y); };
   for (std::size_t n = 0; n < m_faults.size(); ++n) {
     const faults::fault& f = m_faults[n];
     if (!applies(f)) continue;
@@ -240,7 +236,8 @@ void array_core::apply_mult_faults(Acc* acc, std::uint64_t cycle) {
       handled = applies(m_faults[e]) && m_faults[e].row == f.row && m_faults[e].col == f.col;
     if (handled) continue;
     const std::size_t i = static_cast<std::size_t>(f.row) * m_cols + f.col;
-    const std::int16_t a = m_act[i], w = m_wgt[i];
+    const std::int16_t a = m_act[i];
+    const std::int16_t w = m_ws ? static_cast<std::int16_t>(south_out(f.row, f.col)) : m_wgt[north_index(f.row, f.col)];
     std::int32_t bad = w;
     for (std::size_t later = n; later < m_faults.size(); ++later) {
       const faults::fault& g = m_faults[later];
@@ -278,6 +275,10 @@ void array_core::step() {
   ++m_total_cycles;
   if (m_phase == phase::idle) return;  // all links hold zero between jobs
   ++m_job_cycles;
+  if (m_ws) {
+    step_ws();
+    return;
+  }
   if (__builtin_expect(!m_faults.empty(), 0)) sabotage(m_total_cycles - 1);
   if (m_phase == phase::compute) {
     compute_step();
@@ -289,7 +290,7 @@ void array_core::step() {
   if (m_wide_acc) drain_row(m_acc64.data());
   else drain_row(m_acc32.data());
   shift_links();
-  if (++m_drain_cycle < m_rows) {
+  if (++m_drain_cycle < m_flow->drain_cycles()) {
     load_feeders();
     return;
   }
@@ -301,24 +302,96 @@ void array_core::step() {
   }
 }
 
-std::uint64_t array_core::run() {
-  while (busy()) step();
-  return m_job_cycles;
-}
-
 std::int64_t array_core::acc(unsigned r, unsigned c) const {
   const std::size_t i = static_cast<std::size_t>(r) * m_cols + c;
   return wrap_signed(m_wide_acc ? m_acc64[i] : m_acc32[i], m_cfg.acc_bits);
 }
 
 bool array_core::mac_enabled(unsigned r, unsigned c) const {
-  if (m_phase != phase::compute || r >= m_rows_used || c >= m_cols_used) return false;
-  const std::uint64_t lag = std::uint64_t{r} + c;
-  return m_t >= lag && m_t - lag < m_job.shape.k;
+  return m_phase == phase::compute && m_flow->accumulates(m_tile, m_t, r, c);
+}
+
+std::int32_t array_core::product(std::int16_t a, std::int16_t w) const {
+  if (m_native) return std::int32_t{a} * w;
+  return m_mult->multiply(a, w);  // a product table's multiply() is its lookup
+}
+
+// ---- Weight-stationary. Per cycle: the outputs leave the bottom row, the saboteur acts, the partial
+// sums move one PE south and add the products of the PEs that accumulate, every activation moves
+// east, and (preloading) every weight moves south. The descriptor gives the feeders, the busy PEs
+// and the outputs; a row at a time, as the MAC runs never join across rows here.
+void array_core::load_feeders_ws() {
+  const dataflow& df = *m_flow;
+  const stage s = m_phase == phase::preload ? stage::preload : stage::compute;
+  const std::size_t k = m_job.shape.k, n = m_job.shape.n;
+  for (unsigned r = 0; r < m_rows; ++r) {
+    const auto a = m_phase == phase::idle ? std::nullopt : df.west_operand(m_tile, s, m_t, r);
+    m_act[r * m_cols] = a ? m_job.act[a->row * k + a->col] : std::int16_t{0};
+  }
+  for (unsigned c = 0; c < m_cols; ++c) {
+    const auto w = m_phase == phase::idle ? std::nullopt : df.north_operand(m_tile, s, m_t, c);
+    m_wgt[c] = w ? m_job.weight[w->row * n + w->col] : std::int16_t{0};
+  }
+}
+
+template <class Acc>
+void array_core::step_ws_sums(Acc* acc) {
+  const dataflow& df = *m_flow;
+  const bool compute = m_phase == phase::compute;
+  if (compute) {
+    for (unsigned c = 0; c < m_tile.cols_used; ++c) {
+      const auto o = df.output(m_tile, stage::compute, m_t, c);
+      if (!o) continue;
+      std::int64_t& out = m_job.out[o->m * m_job.shape.n + o->n];
+      const std::uint64_t v = acc[static_cast<std::size_t>(m_rows - 1) * m_cols + c];
+      out = wrap_signed(o->add ? static_cast<std::uint64_t>(out) + v : v, m_cfg.acc_bits);
+    }
+  }
+  // Link faults corrupt what a PE loads while preloading; held weights are not on the wire after that.
+  if (__builtin_expect(!m_faults.empty(), 0) && m_phase == phase::preload) apply_link_faults(m_total_cycles - 1);
+  std::memmove(acc + m_cols, acc, static_cast<std::size_t>(m_rows - 1) * m_cols * sizeof(Acc));
+  std::fill(acc, acc + m_cols, Acc{0});
+  if (compute) {
+    for (unsigned r = 0; r < m_tile.rows_used; ++r) {
+      const auto [lo, hi] = df.busy_columns(m_tile, m_t, r);
+      const std::int16_t* held = r + 1 < m_rows ? &m_wgt[north_index(r + 1, 0)] : m_wgt_edge.data();
+      for (std::int64_t c = lo; c <= hi; ++c) {
+        const std::size_t i = static_cast<std::size_t>(r) * m_cols + static_cast<std::size_t>(c);
+        const std::int16_t a = m_act[i], w = held[c];
+        acc[i] += static_cast<Acc>(product(a, w));
+      }
+    }
+    if (__builtin_expect(!m_faults.empty(), 0)) apply_mult_faults(acc, m_total_cycles - 1);
+  }
+}
+
+void array_core::step_ws() {
+  if (m_wide_acc) step_ws_sums(m_acc64.data());
+  else step_ws_sums(m_acc32.data());
+  // Activations move east every cycle; weights move south only while preloading.
+  for (unsigned i = 0; i < m_rows; ++i) m_act_edge[i] = m_act[i * m_cols + m_cols - 1];
+  std::memmove(&m_act[1], &m_act[0], (m_act.size() - 1) * sizeof(std::int16_t));
+  if (m_phase == phase::preload) {
+    std::copy(m_wgt.end() - m_cols, m_wgt.end(), m_wgt_edge.begin());
+    std::memmove(&m_wgt[m_cols], &m_wgt[0], (m_wgt.size() - m_cols) * sizeof(std::int16_t));
+  }
+  const dataflow& df = *m_flow;
+  if (++m_t == df.stage_cycles(m_phase == phase::preload ? stage::preload : stage::compute)) {
+    m_t = 0;
+    if (m_phase == phase::preload) {
+      m_phase = phase::compute;
+    } else if (++m_fold < df.folds()) {
+      begin_fold();
+      return;
+    } else {
+      m_phase = phase::idle;
+    }
+  }
+  load_feeders_ws();
 }
 
 std::int64_t array_core::drain_out(unsigned c) const {
-  if (m_phase != phase::drain) return 0;
+  if (m_phase != (m_ws ? phase::compute : phase::drain)) return 0;
   return acc(m_rows - 1, c);
 }
 

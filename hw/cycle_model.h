@@ -1,22 +1,26 @@
-// Closed-form cycle count of a GEMM on the array (derivation in docs/cycle-model.md). The model
-// does not use this to time itself: its count comes from stepping the registers; tests and the
-// command line compare the two.
+// Closed-form cycle count of a GEMM on the array (derivation in docs/cycle-model.md), from the
+// dataflow descriptor (hw/dataflow.h), the one place the timing rule is written. The engines do not
+// use this to time themselves: their count comes from stepping the registers; tests and the command
+// line compare the two.
 #pragma once
 
 #include <cstdint>
 
 #include "hw/array_config.h"
+#include "hw/dataflow.h"
 
 namespace axsa::hw {
 
 inline std::uint64_t fold_count(const gemm_shape& s, unsigned rows, unsigned cols) {
-  return ((s.m + rows - 1) / rows) * ((s.n + cols - 1) / cols);
+  return dataflow(rows, cols, s).folds();
 }
 
-// folds * (K + 2R + C - 2): K + R + C - 2 cycles until the last pair reaches PE (R-1, C-1), R to drain.
+// Cycles of a GEMM on an R x C array of the design (folds * (K + 2R + C - 2)).
 inline std::uint64_t gemm_cycles(const gemm_shape& s, unsigned rows, unsigned cols) {
-  return fold_count(s, rows, cols) * (s.k + 2ull * rows + cols - 2);
+  return dataflow(rows, cols, s).cycles();
 }
+// The same for any configuration (its dataflow variant included).
+inline std::uint64_t gemm_cycles(const gemm_shape& s, const array_config& cfg) { return dataflow(cfg, s).cycles(); }
 
 // Useful MACs over PE-cycles spent.
 inline double utilization(const gemm_shape& s, unsigned rows, unsigned cols, std::uint64_t cycles) {

@@ -2,15 +2,56 @@
 
 namespace axsa::hw {
 
-pe::pe(const sc_core::sc_module_name& name, const array_core& core, unsigned row, unsigned col)
+pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, bool mult_saboteur, const std::uint64_t& cycle)
     : sc_core::sc_module(name),
-      west("west", core.config().data_bits, [&core, row, col] { return core.west_in(row, col); }),
-      north("north", core.config().data_bits, [&core, row, col] { return core.north_in(row, col); }),
-      east("east", core.config().data_bits, [&core, row, col] { return core.east_out(row, col); }),
-      south("south", core.config().data_bits, [&core, row, col] { return core.south_out(row, col); }),
-      acc("acc", core.config().acc_bits, [&core, row, col] { return core.acc(row, col); }),
-      mac_en("mac_en", 1, [&core, row, col] { return core.mac_enabled(row, col) ? 1 : 0; }),
-      m_row(row),
-      m_col(col) {}
+      west("west"),
+      north("north"),
+      east("east"),
+      south("south"),
+      sum_in("sum_in"),
+      sum_out("sum_out"),
+      load_weight("load_weight"),
+      pass_sum("pass_sum"),
+      m_acc_bits(cfg.acc_bits),
+      m_hop(cfg.weight_hop),
+      m_mult("mult", cfg.data_bits),
+      m_weight(new clocked_reg<operand>[cfg.weight_hop]) {
+  east.bind(m_east);
+  south.bind(m_weight[m_hop - 1]);
+  sum_out.bind(m_acc);
+  // The multiplier's operands: the activation as it arrives; the weight as it arrives (output-
+  // stationary) or as this PE holds it (weight-stationary), through the saboteur if one is planned.
+  m_mult.a.bind(west);
+  const bool holds_weight = cfg.dataflow == dataflow_kind::weight_stationary;
+  if (mult_saboteur) {
+    m_mult_saboteur = std::make_unique<saboteur>("mult_saboteur", cfg.data_bits, cycle);
+    if (holds_weight) m_mult_saboteur->in.bind(m_weight[0]);
+    else m_mult_saboteur->in.bind(north);
+    m_mult.b.bind(m_mult_saboteur->out);
+  } else if (holds_weight) {
+    m_mult.b.bind(m_weight[0]);
+  } else {
+    m_mult.b.bind(north);
+  }
+}
+
+void pe::evaluate() {
+  const operand a = west->read();
+  m_east.write(a);
+  if (load_weight->read()) {
+    m_weight[0].write(north->read());
+    for (unsigned s = 1; s < m_hop; ++s) m_weight[s].write(m_weight[s - 1].read());
+  }
+  std::uint64_t sum = pass_sum->read() ? sum_in->read() : m_acc.read();
+  // The product comes from the multiplier submodule, which reads its own operand ports.
+  if (a.valid && m_mult.b->read().valid) sum += static_cast<std::uint64_t>(static_cast<std::int64_t>(m_mult.product()));
+  m_acc.write(sum);
+}
+
+void pe::commit() {
+  m_east.commit();
+  for (unsigned s = 0; s < m_hop; ++s) m_weight[s].commit();
+  m_acc.commit();
+}
 
 }  // namespace axsa::hw

@@ -1,39 +1,82 @@
-// One processing element of the output-stationary array: a multiply-accumulate with its
-// accumulator register and registered links (activation west -> east, weight north -> south).
-// Timing: a value on `west`/`north` during cycle t is multiplied on that cycle's edge and shows
-// on `east`/`south` during cycle t+1. The arithmetic lives in array_core (one clocked loop for all
-// PEs, for speed); this module names the PE's links and registers and lets them be traced.
+// One processing element of the systolic array: the module a student edits.
+//
+// Ports, by role: `west` (activation in) and `north` (weight in), each a value with a valid bit;
+// `east` and `south` (the same, registered, out towards the neighbours); `sum_in` (the accumulator
+// of the PE to the north) and `sum_out` (this PE's accumulator); and two controls from the
+// controller, `load_weight` (the weight registers take what arrives from the north) and `pass_sum`
+// (the accumulator takes the sum arriving from the north). Registers: the accumulator (A bits, two's
+// complement, wraps), the activation register with its valid bit, and `weight_hop` weight registers
+// with their valid bits (1 in the design, hw/dataflow.h). Submodules: `mult`, the multiplier
+// (hw/multiplier_unit.h), and, when a weight-mult fault is planned, `mult_saboteur` in front of
+// the multiplier's weight operand (hw/saboteur.h).
+//
+// The multiplier's weight operand is the weight arriving from the north in the output-stationary
+// dataflow and the weight held in the PE in the weight-stationary one. Timing contract, on each
+// rising clock edge:
+//   east   <= west;
+//   weight <= north                  when load_weight (the last weight register drives south);
+//   acc    <= (pass_sum ? sum_in : acc) + (mac_en ? mult(west, weight operand) : 0),
+//   mac_en  = west.valid && weight operand.valid.
+// Output-stationary: load_weight always, pass_sum while draining. Weight-stationary: load_weight
+// while preloading, pass_sum always (the partial sums flow south). A value on west/north during
+// cycle t shows on east/south during cycle t + 1. The edge is two phases: evaluate() reads the
+// inputs and sets every register's next value, commit() makes them current; the array's clocked
+// controller calls evaluate() on every PE and then commit() on every PE, so the order of PEs never
+// matters and a PE costs no kernel process of its own (STYLE.md: costs). Reset (construction):
+// every register zero and invalid.
 #pragma once
 
-#include <vector>
+#include <cstdint>
+#include <memory>
 
 #include <systemc>
 
-#include "hw/array_core.h"
-#include "hw/signal_view.h"
+#include "hw/array_config.h"
+#include "hw/link.h"
+#include "hw/multiplier_unit.h"
+#include "hw/saboteur.h"
 
 namespace axsa::hw {
 
 class pe : public sc_core::sc_module {
  public:
-  pe(const sc_core::sc_module_name& name, const array_core& core, unsigned row, unsigned col);
+  operand_in west;     // activation from the west feeder or PE (r, c-1)
+  operand_in north;    // weight from the north feeder or PE (r-1, c), through a saboteur if one sits there
+  operand_out east;    // registered activation towards PE (r, c+1)
+  operand_out south;   // registered weight towards PE (r+1, c)
+  acc_in sum_in;       // accumulator of PE (r-1, c); zero for row 0
+  acc_out sum_out;     // this PE's accumulator, towards PE (r+1, c) or the drain port
+  flag_in load_weight;  // controller: the weight registers take the weight arriving from the north
+  flag_in pass_sum;     // controller: the accumulator takes sum_in (plus any product)
 
-  unsigned row() const { return m_row; }
-  unsigned col() const { return m_col; }
+  // `cycle`: the array's current cycle, for a multiplier saboteur's fault windows.
+  pe(const sc_core::sc_module_name& name, const array_config& cfg, bool mult_saboteur, const std::uint64_t& cycle);
+  const char* kind() const override { return "axsa_pe"; }
 
-  signal_view west;     // activation arriving from the west (feeder or PE (r, c-1))
-  signal_view north;    // weight arriving from the north (feeder or PE (r-1, c))
-  signal_view east;     // registered activation towards PE (r, c+1)
-  signal_view south;    // registered weight towards PE (r+1, c)
-  signal_view acc;      // accumulator register
-  signal_view mac_en;   // 1 when the PE accumulates on this cycle's edge
+  // The two phases of a rising clock edge.
+  void evaluate();
+  void commit();
 
-  // Every view of this PE, in a fixed order.
-  std::vector<const signal_view*> views() const { return {&west, &north, &east, &south, &acc, &mac_en}; }
+  // State during the current cycle.
+  bool mac_en() const { return west->read().valid && m_mult.b->read().valid; }
+  std::int64_t acc() const { return wrap_signed(m_acc.read(), m_acc_bits); }
+  operand east_value() const { return m_east.read(); }
+  operand south_value() const { return m_weight[m_hop - 1].read(); }
+
+  multiplier_unit& mult() { return m_mult; }
+  const multiplier_unit& mult() const { return m_mult; }
+  saboteur* mult_saboteur() { return m_mult_saboteur.get(); }
+  // Test hook for co-verification: overwrite the accumulator.
+  void poke_acc(std::int64_t value) { m_acc.reset(static_cast<std::uint64_t>(value)); }
 
  private:
-  unsigned m_row;
-  unsigned m_col;
+  unsigned m_acc_bits;
+  unsigned m_hop;
+  multiplier_unit m_mult;
+  std::unique_ptr<saboteur> m_mult_saboteur;
+  clocked_reg<operand> m_east;
+  std::unique_ptr<clocked_reg<operand>[]> m_weight;  // weight registers; the last one drives south
+  clocked_reg<std::uint64_t> m_acc;                  // modulo 2^64, read wrapped to A bits
 };
 
 }  // namespace axsa::hw

@@ -14,19 +14,26 @@ view_bank::view_bank(const sc_core::sc_module_name& name, const char* prefix, un
 }
 
 systolic_array::systolic_array(const sc_core::sc_module_name& name, const array_config& cfg)
-    : sc_core::sc_module(name),
-      m_core(cfg),
-      m_period(cfg.clock_period_ns, sc_core::SC_NS),
-      m_west_feeder("west_feeder", "row_", cfg.rows, cfg.data_bits,
-                    [this](unsigned r) { return std::int64_t{m_core.west_in(r, 0)}; }),
-      m_north_feeder("north_feeder", "col_", cfg.cols, cfg.data_bits,
-                     [this](unsigned c) { return std::int64_t{m_core.north_in(0, c)}; }),
-      m_drain("drain", "col_", cfg.cols, cfg.acc_bits, [this](unsigned c) { return m_core.drain_out(c); }) {
-  m_pes.reserve(static_cast<std::size_t>(cfg.rows) * cfg.cols);
-  for (unsigned r = 0; r < cfg.rows; ++r) {
-    for (unsigned c = 0; c < cfg.cols; ++c) {
-      const std::string pe_name = "pe_" + std::to_string(r) + "_" + std::to_string(c);
-      m_pes.push_back(std::make_unique<pe>(pe_name.c_str(), m_core, r, c));
+    : sc_core::sc_module(name), m_period(cfg.clock_period_ns, sc_core::SC_NS) {
+  if (cfg.engine == engine_kind::structural) {
+    m_structural = std::make_unique<pe_array>(cfg);
+    m_engine = m_structural.get();
+  } else {
+    m_core = std::make_unique<array_core>(cfg);
+    m_engine = m_core.get();
+    const array_core& core = *m_core;
+    m_west_feeder = std::make_unique<view_bank>("west_feeder", "row_", cfg.rows, cfg.data_bits,
+                                                [&core](unsigned r) { return std::int64_t{core.west_in(r, 0)}; });
+    m_north_feeder = std::make_unique<view_bank>("north_feeder", "col_", cfg.cols, cfg.data_bits,
+                                                 [&core](unsigned c) { return std::int64_t{core.north_in(0, c)}; });
+    m_drain = std::make_unique<view_bank>("drain", "col_", cfg.cols, cfg.acc_bits,
+                                          [&core](unsigned c) { return core.drain_out(c); });
+    m_pes.reserve(static_cast<std::size_t>(cfg.rows) * cfg.cols);
+    for (unsigned r = 0; r < cfg.rows; ++r) {
+      for (unsigned c = 0; c < cfg.cols; ++c) {
+        const std::string pe_name = "pe_" + std::to_string(r) + "_" + std::to_string(c);
+        m_pes.push_back(std::make_unique<pe_view>(pe_name.c_str(), core, r, c));
+      }
     }
   }
   SC_THREAD(control_thread);
@@ -52,25 +59,26 @@ std::uint64_t systolic_array::run(const gemm_job& job) {
 }
 
 void systolic_array::notify_observers() const {
-  for (const auto& obs : m_observers) obs(m_core);
+  for (const auto& obs : m_observers) obs(*m_engine);
 }
 
 void systolic_array::control_thread() {
   while (true) {
     sc_core::wait(m_start);
-    m_core.start(m_job);
+    array_engine& engine = *m_engine;
+    engine.start(m_job);
     m_pending = false;
     std::uint64_t unsynced = 0;
-    while (m_core.busy()) {
+    while (engine.busy()) {
       if (m_observers.empty()) {
         // Hot path: a quantum of edges back to back, then one kernel synchronisation.
-        while (unsynced < m_quantum && m_core.busy()) {
-          m_core.step();
+        while (unsynced < m_quantum && engine.busy()) {
+          engine.step();
           ++unsynced;
         }
       } else {
         notify_observers();
-        m_core.step();
+        engine.step();
         ++unsynced;
       }
       if (unsynced >= m_quantum) {
@@ -80,21 +88,22 @@ void systolic_array::control_thread() {
     }
     if (unsynced > 0) sc_core::wait(m_period * static_cast<double>(unsynced));
     notify_observers();
-    m_last_job_cycles = m_core.job_cycles();
+    m_last_job_cycles = engine.job_cycles();
     m_done.notify(sc_core::SC_ZERO_TIME);
   }
 }
 
 std::vector<const signal_view*> systolic_array::views(unsigned r0, unsigned r1, unsigned c0, unsigned c1) const {
+  if (!m_core) throw config_error("register views (VCD tracing) exist for the fast engine only");
   std::vector<const signal_view*> out;
-  for (unsigned r = r0; r <= r1; ++r) out.push_back(&m_west_feeder.at(r));
-  for (unsigned c = c0; c <= c1; ++c) out.push_back(&m_north_feeder.at(c));
+  for (unsigned r = r0; r <= r1; ++r) out.push_back(&m_west_feeder->at(r));
+  for (unsigned c = c0; c <= c1; ++c) out.push_back(&m_north_feeder->at(c));
   for (unsigned r = r0; r <= r1; ++r) {
     for (unsigned c = c0; c <= c1; ++c) {
       for (const signal_view* v : m_pes[static_cast<std::size_t>(r) * config().cols + c]->views()) out.push_back(v);
     }
   }
-  for (unsigned c = c0; c <= c1; ++c) out.push_back(&m_drain.at(c));
+  for (unsigned c = c0; c <= c1; ++c) out.push_back(&m_drain->at(c));
   return out;
 }
 

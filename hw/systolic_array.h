@@ -1,9 +1,11 @@
 // The R x C output-stationary systolic array as a SystemC module: named PEs, west and north
 // feeders (the skew), a drain port per column, and a controller thread that runs a GEMM as
-// folds of R x C output tiles (docs/cycle-model.md). One clocked loop evaluates all PEs per
-// cycle; SystemC time advances by the clock period per cycle, synchronised with the kernel
-// every `quantum` cycles (1 = every cycle). A job starts on start(), done_event() fires when
-// its last output row has drained; cycles are counted from start to done.
+// folds of R x C output tiles (docs/cycle-model.md) by clocking one of the two cycle engines
+// (hw/array_engine.h, chosen by cfg.engine): the fast engine (array_core, with read-only pe_view
+// modules naming its registers) or the structural engine (pe_array: pe modules with multiplier
+// and saboteur submodules). SystemC time advances by the clock period per cycle, synchronised with
+// the kernel every `quantum` cycles (1 = every cycle). A job starts on start(), done_event() fires
+// when its last output row has drained; cycles are counted from start to done.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +16,9 @@
 #include <systemc>
 
 #include "hw/array_core.h"
-#include "hw/pe.h"
+#include "hw/array_engine.h"
+#include "hw/pe_array.h"
+#include "hw/pe_view.h"
 #include "hw/signal_view.h"
 
 namespace axsa::hw {
@@ -35,15 +39,16 @@ class systolic_array : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(systolic_array);
   systolic_array(const sc_core::sc_module_name& name, const array_config& cfg);
+  const char* kind() const override { return "axsa_systolic_array"; }
 
-  const array_config& config() const { return m_core.config(); }
-  void set_multiplier(const multiplier* m) { m_core.set_multiplier(m); }
+  const array_config& config() const { return m_engine->config(); }
+  void set_multiplier(const multiplier* m) { m_engine->set_multiplier(m); }
 
   // Queues a GEMM; it begins at the controller's next activation. Throws if one is running.
   void start(const gemm_job& job);
   // Blocking form for SC_THREADs: start, wait for done, return the job's cycles.
   std::uint64_t run(const gemm_job& job);
-  bool busy() const { return m_pending || m_core.busy(); }
+  bool busy() const { return m_pending || m_engine->busy(); }
   const sc_core::sc_event& done_event() const { return m_done; }
   std::uint64_t last_job_cycles() const { return m_last_job_cycles; }
 
@@ -51,28 +56,30 @@ class systolic_array : public sc_core::sc_module {
   void set_quantum(std::uint64_t cycles);
   // Called once per cycle with the state of that cycle (before its clock edge), and once after
   // the last edge of each job; tracers and lockstep checkers hang here. Costs nothing when unset.
-  using cycle_observer = std::function<void(const array_core&)>;
+  using cycle_observer = std::function<void(const array_engine&)>;
   void add_cycle_observer(cycle_observer obs) { m_observers.push_back(std::move(obs)); }
 
-  pe& pe_at(unsigned r, unsigned c) { return *m_pes.at(static_cast<std::size_t>(r) * config().cols + c); }
-  const array_core& core() const { return m_core; }
-  array_core& core() { return m_core; }
+  const array_engine& engine() const { return *m_engine; }
+  array_engine& engine() { return *m_engine; }
+  // The structural engine's modules, or nullptr when the fast engine runs.
+  pe_array* structure() { return m_structural.get(); }
   sc_core::sc_time clock_period() const { return m_period; }
 
   // Every view of the PEs with rows r0..r1 and columns c0..c1 (inclusive), plus the feeders
-  // and drain ports of those rows and columns.
+  // and drain ports of those rows and columns (fast engine; throws config_error otherwise).
   std::vector<const signal_view*> views(unsigned r0, unsigned r1, unsigned c0, unsigned c1) const;
 
  private:
   void control_thread();
   void notify_observers() const;
 
-  array_core m_core;
   sc_core::sc_time m_period;
-  std::vector<std::unique_ptr<pe>> m_pes;
-  view_bank m_west_feeder;
-  view_bank m_north_feeder;
-  view_bank m_drain;
+  // One engine runs: the fast engine with its views, or the structural engine.
+  std::unique_ptr<array_core> m_core;
+  std::vector<std::unique_ptr<pe_view>> m_pes;
+  std::unique_ptr<view_bank> m_west_feeder, m_north_feeder, m_drain;
+  std::unique_ptr<pe_array> m_structural;
+  array_engine* m_engine = nullptr;
   std::vector<cycle_observer> m_observers;
   std::uint64_t m_quantum = 1024;
   gemm_job m_job{};

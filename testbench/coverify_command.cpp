@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "hw/cycle_model.h"
+#include "hw/saboteur.h"
+#include "hw/systolic_array.h"
 #include "rtl/array/lockstep.h"
 #include "rtl/mult_registry.h"
 #include "sw/gemm_workload.h"
@@ -73,12 +75,6 @@ int run_coverify(const std::vector<std::string>& args) {
   po::options_description desc("Options");
   desc.add_options()
     ("help,h", "show this help")
-    ("rows", po::value<long long>()->default_value(4), "PE rows R of a built RTL configuration")
-    ("cols", po::value<long long>()->default_value(4), "PE columns C")
-    ("bits", po::value<long long>()->default_value(8), "data width W (2..16)")
-    ("acc-bits", po::value<long long>()->default_value(32), "accumulator width A (2..64)")
-    ("mult", po::value<std::string>()->default_value("exact"),
-     "multiplier in the PEs: a registered name, or exact (the narrowest exact design of at least W bits)")
     ("m", po::value<long long>()->default_value(10), "rows of the activation matrix M")
     ("k", po::value<long long>()->default_value(16), "reduction length K")
     ("n", po::value<long long>()->default_value(7), "columns of the weight matrix N")
@@ -89,11 +85,18 @@ int run_coverify(const std::vector<std::string>& args) {
     ("fault", po::value<std::vector<std::string>>(),
      "also inject this fault into both, site:kind:row:col:bit[:first[:last]] (e.g. weight-link:stuck-at-1:2:3:7); "
      "repeatable, applied in the order given after the random ones")
+    ("engine", po::value<std::string>()->default_value("fast"),
+     "the model's cycle engine run against the RTL: fast (array_core) or structural (pe modules)")
     ("inject-bug", po::value<std::string>(),
      "CYCLE:ROW:COL: corrupt the model's accumulator of PE (ROW,COL) at CYCLE (a deliberate model bug)")
     ("vcd-prefix", po::value<std::string>()->default_value("coverify"),
      "on a mismatch, write PREFIX.model.vcd and PREFIX.rtl.vcd (+-10 cycles around it); '' writes none")
     ("json", "print one JSON object instead of text");
+  array_options array;
+  array.defaults.rows = array.defaults.cols = 4;  // a configuration built by default (AXSA_RTL_CONFIGS)
+  array.mult_eval = false;                         // the model takes the table, as axsa gemm does
+  array.mult_help = "multiplier in the PEs: a registered name, or exact (the narrowest exact design of at least W bits)";
+  add_array_options(desc, array);
   po::variables_map vm;
   if (!parse_command("coverify",
                      "Runs one GEMM on the SystemC model and on the verilated RTL array in lockstep and compares every\n"
@@ -146,9 +149,26 @@ int run_coverify(const std::vector<std::string>& args) {
     for (const auto& text : vm["fault"].as<std::vector<std::string>>()) opt.faults.push_back(faults::parse_fault(text));
   }
 
+  const hw::engine_kind engine = hw::parse_engine(vm["engine"].as<std::string>());
   const auto model_mult = rtl::model_multiplier(*entry);
-  const rtl::lockstep_result res =
-      rtl::run_lockstep(*entry, model_mult.get(), shape, work.act.data(), work.weight.data(), opt);
+  rtl::lockstep_result res;
+  if (engine == hw::engine_kind::structural) {
+    // The structural array is built with a saboteur wherever a fault acts, then elaborated.
+    hw::array_config cfg;
+    cfg.rows = rows;
+    cfg.cols = cols;
+    cfg.data_bits = bits;
+    cfg.acc_bits = acc_bits;
+    cfg.engine = engine;
+    for (const auto& f : opt.faults) f.validate(cfg);
+    cfg.saboteurs = hw::plan_for(opt.faults);
+    hw::systolic_array model("array", cfg);
+    model.set_multiplier(model_mult.get());
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);
+    res = rtl::run_lockstep(*entry, model.engine(), shape, work.act.data(), work.weight.data(), opt);
+  } else {
+    res = rtl::run_lockstep(*entry, model_mult.get(), shape, work.act.data(), work.weight.data(), opt);
+  }
 
   // After a full run without faults or a planted bug, both sides must also have computed the GEMM:
   // checked against the plain C++ reference with the design's behavioural model (its verilated
@@ -163,7 +183,7 @@ int run_coverify(const std::vector<std::string>& args) {
 
   if (json) {
     json_object o;
-    o.add("rtl", entry->name).add("rows", rows).add("cols", cols).add("bits", bits).add("acc_bits", acc_bits);
+    o.add("rtl", entry->name).add("engine", hw::to_string(engine)).add("rows", rows).add("cols", cols).add("bits", bits).add("acc_bits", acc_bits);
     o.add("mult", mult).add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
     o.add("fill", vm["fill"].as<std::string>()).add("seed", seed);
     std::string fault_list;
@@ -184,7 +204,7 @@ int run_coverify(const std::vector<std::string>& args) {
     std::cout << o.str() << std::endl;
   } else {
     std::cout << "rtl          " << entry->name << " (verilated axsa_array, multiplier module " << entry->mult_module
-              << ")\n"
+              << ") against the " << hw::to_string(engine) << " engine\n"
               << "gemm         M=" << shape.m << " K=" << shape.k << " N=" << shape.n << ", " << res.cycles << " cycles\n"
               << "faults       " << opt.faults.size() << (opt.bug ? ", plus a planted model bug" : "") << "\n"
               << "compared     " << res.compared_cycles << " cycles, " << res.compared_values << " values\n";

@@ -441,6 +441,24 @@ int run_epsilon(const std::vector<std::string>& args) {
   const auto t0 = clock_type::now();
   std::map<std::string, std::shared_ptr<const hw::multiplier>> mult_objects;
   for (const auto& m : mults) mult_objects[m] = make_mult(m, s.cfg.data_bits);
+  // Vanilla cells start at their fault point from the fault-free activations, recorded once per
+  // multiplier (epsilon::golden_prefix; the same results as running the whole network).
+  std::map<std::string, epsilon::golden_prefix> prefixes;
+  if (std::find(techs.begin(), techs.end(), epsilon::technique::vanilla) != techs.end()) {
+    std::vector<std::thread> recorders;
+    for (const auto& m : mults) prefixes[m];
+    for (auto& [m, p] : prefixes) {
+      recorders.emplace_back([&, name = m, target = &p] {
+        sw::functional_engine golden(s.cfg, mult_objects.at(name));
+        *target = epsilon::record_prefix(s.net, golden, s.test.images, first, count, batch);
+      });
+      if (recorders.size() == jobs) {
+        for (auto& t : recorders) t.join();
+        recorders.clear();
+      }
+    }
+    for (auto& t : recorders) t.join();
+  }
   std::mutex print;
   auto work = [&](unsigned j) {
     try {
@@ -455,11 +473,13 @@ int run_epsilon(const std::vector<std::string>& args) {
         const auto c0 = clock_type::now();
         sw::functional_engine backend(s.cfg, mult_objects.at(c.mult));
         epsilon::deploy(s.net, backend);
+        const std::size_t fp = c.point == "none" ? 3 : epsilon::parse_fault_point(c.point);  // none: from the input
         if (c.point != "none") {
-          epsilon::inject(s.net, backend, {epsilon::parse_fault_point(c.point), c.rate, c.stuck == 1,
-                                           static_cast<int>(stuck_bit), c.seed});
+          epsilon::inject(s.net, backend, {fp, c.rate, c.stuck == 1, static_cast<int>(stuck_bit), c.seed});
         }
-        const auto r = epsilon::run(s.net, backend, s.test.images, first, count, ro, &s.signatures);
+        const auto prefix = prefixes.find(c.mult);
+        const auto r = epsilon::run(s.net, backend, s.test.images, first, count, ro, &s.signatures,
+                                    prefix == prefixes.end() ? nullptr : &prefix->second, fp);
         epsilon::cell_result cr = to_cell(r, s.test.labels.labels, first, s.net.exit_count());
         cr.seconds = std::chrono::duration<double>(clock_type::now() - c0).count();
         db.put(c, cr);

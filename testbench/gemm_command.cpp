@@ -9,7 +9,7 @@
 
 #include "hw/cycle_model.h"
 #include "hw/systolic_array.h"
-#include "faults/fault.h"
+#include "hw/fault.h"
 #include "hw/vcd_writer.h"
 #include "rtl/mult_registry.h"
 #include "sw/gemm_workload.h"
@@ -49,26 +49,43 @@ class gemm_testbench : public sc_core::sc_module {
   hw::gemm_job m_job;
 };
 
+// Every module below the top level, one a line, indented by depth: name, kind, and for a multiplier
+// its circuit and for a saboteur its faults.
+void print_module(std::ostream& os, const sc_core::sc_object& obj, unsigned depth) {
+  if (dynamic_cast<const sc_core::sc_module*>(&obj) == nullptr) return;
+  os << std::string(2 * depth, ' ') << obj.name() << " (" << obj.kind() << ")";
+  if (const auto* m = dynamic_cast<const hw::multiplier_unit*>(&obj)) {
+    os << " circuit " << (m->circuit() ? m->circuit()->name() : std::string("exact"));
+  }
+  if (const auto* s = dynamic_cast<const hw::saboteur*>(&obj)) {
+    for (const auto& f : s->fault_list()) os << " fault " << faults::describe(f);
+  }
+  os << "\n";
+  for (const sc_core::sc_object* child : obj.get_child_objects()) print_module(os, *child, depth + 1);
+}
+
+void print_hierarchy(std::ostream& os) {
+  for (const sc_core::sc_object* top : sc_core::sc_get_top_level_objects()) print_module(os, *top, 0);
+}
+
 }  // namespace
 
 int run_gemm(const std::vector<std::string>& args) {
   po::options_description desc("Options");
   desc.add_options()
     ("help,h", "show this help")
-    ("rows", po::value<long long>()->default_value(28), "PE rows R (1..128)")
-    ("cols", po::value<long long>()->default_value(28), "PE columns C (1..128)")
-    ("bits", po::value<long long>()->default_value(8), "data width W of weights and activations (2..16)")
-    ("acc-bits", po::value<long long>()->default_value(32), "accumulator width A (2..64), wraps on overflow")
     ("m", po::value<long long>()->default_value(64), "rows of the activation matrix M")
     ("k", po::value<long long>()->default_value(256), "reduction length K")
     ("n", po::value<long long>()->default_value(64), "columns of the weight matrix N")
     ("seed", po::value<long long>()->default_value(1), "random seed for the operands")
-    ("mult", po::value<std::string>()->default_value("exact"),
-     "multiplier in the PEs: exact (native) or a registered name (axsa multipliers)")
-    ("mult-eval", po::value<std::string>()->default_value("table"),
-     "how the array evaluates a registered multiplier: table (product table, up to 12 bits) or rtl "
-     "(the verilated model for every product)")
     ("fill", po::value<std::string>()->default_value("random"), "operands: random (full signed W-bit range), min or max")
+    ("engine", po::value<std::string>()->default_value("fast"),
+     "cycle engine: fast (flat arrays, vectorised) or structural (a pe module per PE with its multiplier and\n"
+     "saboteur submodules); both give the same registers every cycle")
+    ("dataflow", po::value<std::string>()->default_value("os"),
+     "os (output-stationary: each PE accumulates one output) or ws (weight-stationary: each PE holds one\n"
+     "weight, partial sums flow down the columns; docs/cycle-model.md)")
+    ("print-hierarchy", "print the SystemC module hierarchy of the array (PEs, multipliers, saboteurs) and exit")
     ("quantum", po::value<long long>()->default_value(1024), "cycles between SystemC kernel synchronisations")
     ("clock-ns", po::value<double>()->default_value(1.0, "1"), "clock period in ns (SystemC time per cycle), 0.001..1000000 in whole ps")
     ("vcd", po::value<std::string>(), "write a VCD of PE links and accumulators to this file")
@@ -78,6 +95,8 @@ int run_gemm(const std::vector<std::string>& args) {
      "inject a fault, site:kind:row:col:bit[:first[:last]] (docs/faults.md); repeatable. The result is then\n"
      "compared with the fault-free reference and the changed outputs are counted")
     ("json", "print one JSON object instead of text");
+  const array_options array;  // the defaults of hw::array_config
+  add_array_options(desc, array);
   po::variables_map vm;
   if (!parse_command("gemm",
                      "Runs one GEMM out[MxN] = act[MxK] * weight[KxN] on an RxC output-stationary array and checks\n"
@@ -90,6 +109,8 @@ int run_gemm(const std::vector<std::string>& args) {
   hw::array_config cfg = array_from_options(vm);
   cfg.acc_bits = static_cast<unsigned>(ranged(vm, "acc-bits", 2, 64));
   cfg.clock_period_ns = vm["clock-ns"].as<double>();
+  cfg.engine = hw::parse_engine(vm["engine"].as<std::string>());
+  cfg.dataflow = hw::parse_dataflow(vm["dataflow"].as<std::string>());
   cfg.validate();
   hw::gemm_shape shape;
   shape.m = ranged(vm, "m", 1, 1 << 24);
@@ -128,23 +149,29 @@ int run_gemm(const std::vector<std::string>& args) {
   std::vector<std::int64_t> out(shape.m * shape.n, 0);
   hw::gemm_job job{shape, work.act.data(), work.weight.data(), out.data()};
 
+  std::vector<faults::fault> fault_list;
+  if (vm.count("fault")) {
+    for (const auto& spec : vm["fault"].as<std::vector<std::string>>()) fault_list.push_back(faults::parse_fault(spec));
+  }
+  // The structural engine gets a saboteur module wherever a fault acts.
+  cfg.saboteurs = hw::plan_for(fault_list);
   gemm_testbench tb("top", cfg, job);
   tb.array.set_quantum(quantum);
   tb.array.set_multiplier(array_mult.get());
   // How the array really evaluates products: --mult-eval table has no table above 12 bits, where the
   // verilated model runs in the slot (or native products, for the exact design).
-  const std::string evaluation = tb.array.core().evaluation();
+  const std::string evaluation = tb.array.engine().evaluation();
   const std::string eval_used = evaluation == "slot" ? "rtl" : evaluation;
-  std::vector<faults::fault> fault_list;
-  if (vm.count("fault")) {
-    for (const auto& spec : vm["fault"].as<std::vector<std::string>>()) fault_list.push_back(faults::parse_fault(spec));
-    tb.array.core().set_faults(fault_list);
+  tb.array.engine().set_faults(fault_list);
+  if (vm.count("print-hierarchy")) {
+    print_hierarchy(std::cout);
+    return 0;
   }
   std::unique_ptr<hw::vcd_writer> vcd;
   if (vm.count("vcd")) {
     vcd = std::make_unique<hw::vcd_writer>(vm["vcd"].as<std::string>(), tb.array.views(reg.r0, reg.r1, reg.c0, reg.c1),
                                            cfg.clock_period_ns, window.first, window.second);
-    tb.array.add_cycle_observer([w = vcd.get()](const hw::array_core& core) { w->sample(core.total_cycles()); });
+    tb.array.add_cycle_observer([w = vcd.get()](const hw::array_engine& core) { w->sample(core.total_cycles()); });
   }
   sc_core::sc_start();
   if (vcd) vcd->close();
@@ -159,7 +186,7 @@ int run_gemm(const std::vector<std::string>& args) {
     }
   }
   const bool match = mismatches == 0;
-  const std::uint64_t formula = hw::gemm_cycles(shape, cfg.rows, cfg.cols);
+  const std::uint64_t formula = hw::gemm_cycles(shape, cfg);
   const double util = hw::utilization(shape, cfg.rows, cfg.cols, tb.cycles);
   const double pe_cycles = static_cast<double>(tb.cycles) * cfg.rows * cfg.cols;
   const double rate = tb.seconds > 0 ? pe_cycles / tb.seconds : 0.0;
@@ -169,8 +196,10 @@ int run_gemm(const std::vector<std::string>& args) {
     o.add("rows", cfg.rows).add("cols", cfg.cols).add("bits", cfg.data_bits).add("acc_bits", cfg.acc_bits);
     o.add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
     o.add("seed", seed).add("fill", vm["fill"].as<std::string>());
+    o.add("engine", hw::to_string(cfg.engine));
     o.add("mult", mult_name).add("mult_eval", eval_used).add("reference", reference_kind);
-    o.add("folds", hw::fold_count(shape, cfg.rows, cfg.cols));
+    o.add("dataflow", hw::to_string(cfg.dataflow));
+    o.add("folds", hw::dataflow(cfg, shape).folds());
     o.add("cycles", tb.cycles).add("cycles_formula", formula);
     o.add("sim_time_ns", tb.sim_time.to_seconds() * 1e9);
     o.add("utilization", util).add("wall_seconds", tb.seconds).add("pe_cycles_per_second", rate);
@@ -179,10 +208,10 @@ int run_gemm(const std::vector<std::string>& args) {
     std::cout << o.str() << std::endl;
   } else {
     std::cout << "array        " << cfg.rows << "x" << cfg.cols << ", W=" << cfg.data_bits << ", A=" << cfg.acc_bits
-              << ", multiplier " << mult_name << " (" << eval_used << ")"
+              << ", multiplier " << mult_name << " (" << eval_used << "), " << hw::to_string(cfg.engine) << " engine"
               << "\n"
               << "gemm         M=" << shape.m << " K=" << shape.k << " N=" << shape.n << " ("
-              << hw::fold_count(shape, cfg.rows, cfg.cols) << " folds)\n"
+              << hw::dataflow(cfg, shape).folds() << " folds, " << hw::to_string(cfg.dataflow) << ")\n"
               << "cycles       " << tb.cycles << " (formula " << formula << ")\n"
               << "utilization  " << util * 100 << " %\n"
               << "speed        " << rate / 1e6 << " M PE-cycles/s (" << tb.seconds << " s)\n"

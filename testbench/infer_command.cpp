@@ -128,8 +128,9 @@ int run_infer(const std::vector<std::string>& args) {
     ("cols", po::value<long long>()->default_value(28), "PE columns C (1..128)")
     ("batch", po::value<long long>(), "images per GEMM batch (default: R)")
     ("engine", po::value<std::string>()->default_value("functional"),
-     "functional (the plain C++ twin) or systemc (cycle-accurate array behind the TLM bus)")
-    ("compare", "with --engine systemc: also run the functional twin and compare every output integer")
+     "functional (the plain C++ twin), systemc (cycle-accurate array behind the TLM bus) or structural (the same\n"
+     "with the structural engine: a pe module per PE)")
+    ("compare", "with --engine systemc or structural: also run the functional twin and compare every output integer")
     ("float", "also evaluate the float network on the same images (every exit of a multi-exit network)")
     ("exit-policy", po::value<std::string>()->default_value("confidence"),
      "multi-exit networks: confidence (stop at the first exit whose top softmax probability is above --gamma), "
@@ -149,10 +150,11 @@ int run_infer(const std::vector<std::string>& args) {
   }
   hw::array_config cfg = array_from_options(vm);
   const std::string engine = vm["engine"].as<std::string>();
-  if (engine != "functional" && engine != "systemc") {
-    throw config_error("--engine must be functional or systemc (got '" + engine + "')");
+  if (engine != "functional" && engine != "systemc" && engine != "structural") {
+    throw config_error("--engine must be functional, systemc or structural (got '" + engine + "')");
   }
-  if (vm.count("compare") && engine != "systemc") throw config_error("--compare needs --engine systemc");
+  if (vm.count("compare") && engine == "functional") throw config_error("--compare needs --engine systemc or structural");
+  if (engine == "structural") cfg.engine = hw::engine_kind::structural;
   const std::string mult = vm["mult"].as<std::string>();
   const rtl::eval_mode mode = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
   if (mult != "exact") (void)make_mult(mult, cfg.data_bits, mode);  // unknown or too narrow: fail before loading data
@@ -272,7 +274,7 @@ int run_infer(const std::vector<std::string>& args) {
       o.raw("exits", list + "]");
     }
     if (vm.count("compare")) o.add("identical", identical);
-    if (engine == "systemc") {
+    if (engine != "functional") {
       o.add("gemms_issued", std::uint64_t{issued.size()});
       o.add("gemms_off_formula", std::uint64_t{formula_mismatches});
     }

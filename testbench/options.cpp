@@ -15,6 +15,28 @@ std::uint64_t ranged(const po::variables_map& vm, const char* option, long long 
   return static_cast<std::uint64_t>(v);
 }
 
+void add_array_options(po::options_description& desc, const array_options& which) {
+  const hw::array_config& d = which.defaults;
+  const std::string dim = " (1.." + std::to_string(hw::array_config::max_dim) + ")";
+  desc.add_options()
+    ("rows", po::value<long long>()->default_value(d.rows), ("PE rows R" + dim).c_str())
+    ("cols", po::value<long long>()->default_value(d.cols), ("PE columns C" + dim).c_str())
+    ("bits", po::value<long long>()->default_value(d.data_bits), "data width W of weights and activations (2..16)");
+  if (which.acc_bits_auto) {
+    desc.add_options()("acc-bits", po::value<long long>(),
+                       "accumulator width A (2..64; default: the smallest that cannot overflow, >= 32)");
+  } else {
+    desc.add_options()("acc-bits", po::value<long long>()->default_value(d.acc_bits),
+                       "accumulator width A (2..64), wraps on overflow");
+  }
+  desc.add_options()("mult", po::value<std::string>()->default_value("exact"), which.mult_help.c_str());
+  if (which.mult_eval) {
+    desc.add_options()("mult-eval", po::value<std::string>()->default_value("table"),
+                       "how the array evaluates a registered multiplier: table (product table, up to 12 bits) or rtl "
+                       "(the verilated model for every product)");
+  }
+}
+
 hw::array_config array_from_options(const po::variables_map& vm) {
   hw::array_config cfg;
   cfg.rows = static_cast<unsigned>(ranged(vm, "rows", 1, hw::array_config::max_dim));

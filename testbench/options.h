@@ -16,6 +16,18 @@ namespace axsa::cli {
 // "-1" is reported as out of range rather than wrapped to a huge unsigned number.
 std::uint64_t ranged(const boost::program_options::variables_map& vm, const char* option, long long lo, long long hi);
 
+// The array options the commands share, declared once: --rows, --cols, --bits, --acc-bits, --mult
+// and --mult-eval, with their help and their defaults from hw::array_config (a command may start
+// from other defaults, e.g. a built RTL size; acc_bits_auto leaves --acc-bits without a default, for
+// commands that choose the width from the model; mult_eval false leaves --mult-eval out).
+struct array_options {
+  hw::array_config defaults{};
+  bool acc_bits_auto = false;
+  bool mult_eval = true;
+  std::string mult_help = "multiplier in the PEs: exact (native) or a registered name (axsa multipliers)";
+};
+void add_array_options(boost::program_options::options_description& desc, const array_options& which);
+
 // The array's shape and data width from --rows, --cols and --bits (range-checked); other fields default.
 hw::array_config array_from_options(const boost::program_options::variables_map& vm);
 

@@ -141,4 +141,4 @@ add_library(axsa_rtl_array STATIC
   ${CMAKE_CURRENT_BINARY_DIR}/array_registry_table.cpp
 )
 target_include_directories(axsa_rtl_array PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(axsa_rtl_array PUBLIC axsa_rtl axsa_faults axsa_sw axsa_hw axsa_rtl_models PRIVATE axsa_warnings)
+target_link_libraries(axsa_rtl_array PUBLIC axsa_rtl axsa_hw axsa_rtl_models PRIVATE axsa_warnings)

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "faults/fault.h"
+#include "hw/fault.h"
 
 namespace axsa::rtl {
 

@@ -1,12 +1,13 @@
-// Co-verification: the SystemC model's register engine (hw::array_core, stepped exactly as
-// hw::systolic_array's controller thread steps it) and the verilated RTL array run the same GEMM
-// cycle by cycle. The RTL's edge inputs come from feed_schedule (docs/cycle-model.md), not from
+// Co-verification: a cycle engine of the SystemC model (hw::array_engine: the fast engine
+// hw::array_core or the structural engine hw::pe_array, stepped exactly as hw::systolic_array's
+// controller thread steps it) and the verilated RTL array run the same GEMM cycle by cycle. The RTL's edge inputs come from feed_schedule (docs/cycle-model.md), not from
 // the model. Before every clock edge, and once after the last, every PE's accumulator (wrapped to
 // A bits), east and south link registers and MAC enable, the edge inputs and the drain outputs are
 // compared; the first difference is reported with a VCD of both sides around it (docs/rtl.md).
 //
-// Faults are given to the model with array_core::set_faults and to the RTL as per-PE masks on
-// every cycle their window covers; a model bug can be planted with array_core::poke_acc.
+// Faults are given to the model with array_engine::set_faults and to the RTL as per-PE masks on
+// every cycle their window covers; a model bug can be planted with array_engine::poke_acc. The same
+// snapshot comparison holds the two engines equal to each other (compare_engines).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "faults/fault.h"
+#include "hw/fault.h"
+#include "hw/array_engine.h"
 #include "hw/multiplier.h"
 #include "rtl/array/rtl_array.h"
 
@@ -61,16 +63,29 @@ struct lockstep_result {
 // what rtl.mult computes. Throws config_error for invalid faults, bugs outside the run or array.
 lockstep_result run_lockstep(const array_entry& rtl, const hw::multiplier* model_mult, const hw::gemm_shape& shape,
                              const std::int16_t* act, const std::int16_t* weight, const lockstep_options& options);
+// The same with a model engine the caller built (idle, no job run yet, the multiplier set; a
+// structural engine after elaboration). Its configuration must be rtl's.
+lockstep_result run_lockstep(const array_entry& rtl, hw::array_engine& model, const hw::gemm_shape& shape,
+                             const std::int16_t* act, const std::int16_t* weight, const lockstep_options& options);
+
+// Two engines of the model on the same GEMM and faults, compared like the model and the RTL before
+// every edge and after the last: the result's model_* fields are engine a's, its rtl_* fields
+// engine b's. Both must be idle, with no job run yet, of one configuration, their multipliers set.
+lockstep_result compare_engines(hw::array_engine& a, hw::array_engine& b, const hw::gemm_shape& shape,
+                                const std::int16_t* act, const std::int16_t* weight,
+                                const std::vector<faults::fault>& faults);
+
+// One side's state during the current cycle, and the first difference between two such states in a
+// fixed order: edge inputs, then PEs row-major (acc, east, south, mac_en), then drain outputs.
+void read_engine(const hw::array_engine& engine, array_snapshot& s);
+std::optional<mismatch> compare_snapshots(const array_snapshot& model, const array_snapshot& rtl, unsigned rows,
+                                          unsigned cols, std::uint64_t& compared);
 
 // `count` random faults for an array of rows x cols and data_bits, in a run of `cycles` cycles:
 // uniform site, kind, PE and bit; windows a third each one cycle, a random span, the whole run.
-// Two weight-mult faults never share a PE in overlapping windows (docs/rtl.md: the model sums
-// their effects instead of composing them).
+// Faults may share a PE and site; they compose in list order on both sides (docs/rtl.md).
 std::vector<faults::fault> random_faults(std::size_t count, unsigned rows, unsigned cols, unsigned data_bits,
                                          std::uint64_t cycles, std::mt19937_64& rng);
-
-// True when f is a weight-mult fault on a PE where `list` already has one with an overlapping window.
-bool stacks_mult_fault(const std::vector<faults::fault>& list, const faults::fault& f);
 
 // The multiplier the model should use for a configuration (rtl::make_multiplier, table mode: native
 // products when the design is exact).

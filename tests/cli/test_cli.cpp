@@ -4,6 +4,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include <unistd.h>
 #include <functional>
@@ -55,6 +57,9 @@ TEST(cli, impossible_options_give_one_error_line_and_exit_2) {
       {"multipliers exact8", "unexpected argument 'exact8'"}, {"gemm --seed -1", "--seed"},
       {"coverify --seed -5", "--seed"}, {"gemm --clock-ns 1e-4", "clock period"},
       {"gemm --clock-ns 0.0015", "whole picoseconds"}, {"gemm --clock-ns 2e6", "clock period"},
+      {"gemm --engine slow", "unknown engine 'slow'"},
+      {"gemm --dataflow rs", "unknown dataflow 'rs'"},
+      {"gemm --engine structural --rows 2 --cols 2 --vcd /dev/null", "fast engine only"},
   };
   for (const auto& [args, fragment] : cases) {
     const auto r = run(args);
@@ -161,6 +166,84 @@ TEST(cli, gemm_counts_the_outputs_a_fault_changes) {
   r = run("gemm --rows 8 --cols 8 --fault weight-link:stuck-at-1:8:0:0");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("outside the 8x8 array"), std::string::npos) << r.err;
+}
+
+// The structural engine gives the same result and counts as the fast one, faults included.
+TEST(cli, gemm_structural_engine_agrees_with_the_fast_engine) {
+  for (const std::string extra : {"", " --fault weight-link:stuck-at-1:3:4:6 --fault weight-mult:bit-flip:7:0:2:40:900"}) {
+    const std::string args = "gemm --rows 8 --cols 8 --m 40 --k 70 --n 19 --mult drum8_k4 --json" + extra;
+    const auto fast = run(args), structural = run(args + " --engine structural");
+    ASSERT_EQ(structural.exit_code, 0) << structural.err;
+    EXPECT_NE(structural.out.find("\"engine\": \"structural\""), std::string::npos) << structural.out;
+    EXPECT_NE(fast.out.find("\"engine\": \"fast\""), std::string::npos) << fast.out;
+    for (const char* key : {"cycles", "mismatches", "faults_injected"})
+      EXPECT_EQ(json_number(structural.out, key), json_number(fast.out, key)) << key << extra;
+  }
+  const auto r = run("gemm --rows 8 --cols 8 --m 40 --k 70 --n 19 --engine structural --json");
+  EXPECT_NE(r.out.find("\"match\": true"), std::string::npos) << r.out;
+}
+
+// Weight-stationary on both engines: the reference result and 3 x 3 folds of 2R + C + M - 1 cycles.
+TEST(cli, gemm_weight_stationary_matches_on_both_engines) {
+  for (const std::string engine : {"fast", "structural"}) {
+    const auto r = run("gemm --dataflow ws --engine " + engine + " --rows 5 --cols 4 --m 13 --k 11 --n 9 --mult drum8_k4 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"match\": true"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"dataflow\": \"ws\""), std::string::npos) << r.out;
+    EXPECT_EQ(json_number(r.out, "cycles"), 3 * 3 * (2 * 5 + 4 + 13 - 1)) << r.out;
+    EXPECT_EQ(json_number(r.out, "cycles_formula"), json_number(r.out, "cycles"));
+  }
+}
+
+// --print-hierarchy lists every PE module with its multiplier submodule, and a saboteur exactly
+// where a fault asks for one: on the north input of the faulty PE (link) or inside it (mult).
+TEST(cli, gemm_print_hierarchy_lists_pes_multipliers_and_saboteurs) {
+  const auto r = run("gemm --engine structural --print-hierarchy --rows 3 --cols 2 --mult drum8_k4 "
+                     "--fault weight-link:stuck-at-1:1:1:0 --fault weight-mult:bit-flip:2:0:3:5:9");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t pes = 0, mults = 0, saboteurs = 0;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    pes += line.find("(axsa_pe)") != std::string::npos;
+    mults += line.find("(axsa_multiplier) circuit drum8_k4") != std::string::npos;
+    saboteurs += line.find("(axsa_saboteur)") != std::string::npos;
+  }
+  EXPECT_EQ(pes, 6u) << r.out;
+  EXPECT_EQ(mults, 6u) << r.out;
+  EXPECT_EQ(saboteurs, 2u) << r.out;
+  for (unsigned row = 0; row < 3; ++row) {
+    for (unsigned col = 0; col < 2; ++col) {
+      const std::string pe = "top.array.pe_" + std::to_string(row) + "_" + std::to_string(col);
+      EXPECT_NE(r.out.find(pe + " (axsa_pe)"), std::string::npos) << pe;
+      EXPECT_NE(r.out.find(pe + ".mult (axsa_multiplier)"), std::string::npos) << pe;
+    }
+  }
+  EXPECT_NE(r.out.find("top.array.link_saboteur_1_1 (axsa_saboteur) fault weight-link:stuck-at-1:1:1:0"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("top.array.pe_2_0.mult_saboteur (axsa_saboteur) fault weight-mult:bit-flip:2:0:3:5:9"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("top.array.west_feeder"), std::string::npos);
+  EXPECT_NE(r.out.find("top.array.drain"), std::string::npos);
+}
+
+// campaign --engine structural runs every fault on the structural engine and classifies them as the
+// shortcut does.
+TEST(cli, campaign_structural_engine_agrees_with_the_shortcut) {
+  std::map<std::string, std::string> summary;
+  for (const std::string engine : {"shortcut", "structural"}) {
+    const std::string db = testing::TempDir() + "cli_campaign_" + engine + "_" + std::to_string(getpid()) + ".db";
+    const auto r = run("campaign --rows 4 --cols 4 --images 2 --margin 0.2 --confidence 0.8 --calibration 100 --site "
+                       "weight-mult --engine " + engine + " --out " + db + " --overwrite --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"engine\": \"" + engine + "\""), std::string::npos) << r.out;
+    std::string classes;
+    for (const char* key : {"faults", "pairs", "masked", "tolerable", "critical", "crash", "hang"})
+      classes += std::string(key) + "=" + std::to_string(json_number(r.out, key)) + " ";
+    summary[engine] = classes;
+    std::filesystem::remove(db);
+  }
+  EXPECT_EQ(summary["structural"], summary["shortcut"]);
+  EXPECT_NE(summary["shortcut"].find("faults=10"), std::string::npos) << summary["shortcut"];
 }
 
 TEST(cli, multiplier_errors_are_one_line) {
@@ -343,6 +426,17 @@ INSTANTIATE_TEST_SUITE_P(models, committed_multi_exit,
                                          std::pair{"lenet5_exits_fashion", "data/fashion-mnist"},
                                          std::pair{"vgg_exits_fashion", "data/fashion-mnist"}),
                          [](const auto& p) { return std::string(p.param.first); });
+
+// infer on the structural engine: the same output integers as the twin, and the same cycles as systemc.
+TEST(cli, infer_structural_engine_is_identical_to_the_twin) {
+  const auto s = run("infer --images 4 --engine structural --compare --rows 6 --cols 5 --json");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("\"engine\": \"structural\""), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("\"identical\": true"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("\"gemms_off_formula\": 0,"), std::string::npos) << s.out;
+  const auto c = run("infer --images 4 --engine systemc --rows 6 --cols 5 --json");
+  EXPECT_EQ(json_number(s.out, "cycles_per_image"), json_number(c.out, "cycles_per_image"));
+}
 
 #ifdef AXSA_EVOAPPROX_FIXTURE
 // tests/evoapprox: two circuits in the library's conventions, one of them present twice; both

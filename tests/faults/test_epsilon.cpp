@@ -240,6 +240,31 @@ TEST_F(epsilon_test, a_planted_fault_is_flagged_in_its_layer_and_corrected_as_do
   EXPECT_EQ(stored, expected);
 }
 
+// The grid's shortcut for vanilla runs: starting at the fault point from recorded fault-free
+// activations gives the same predictions, logits and cycles as running the whole network.
+TEST_F(epsilon_test, vanilla_from_the_golden_prefix_equals_the_whole_run) {
+  sw::functional_engine golden(config(), nullptr);
+  const golden_prefix prefix = record_prefix(*q, golden, test->images, 5, 61, 14);
+  ASSERT_EQ(prefix.inputs.size(), 5u);
+  run_options o;
+  o.tech = technique::vanilla;
+  o.batch = 14;
+  for (std::size_t fp = 0; fp < 4; ++fp) {
+    sw::functional_engine whole(config(), nullptr), cut(config(), nullptr);
+    for (sw::functional_engine* e : {&whole, &cut}) {
+      deploy(*q, *e);
+      inject(*q, *e, {fp, 0.3, fp % 2 == 0, -1, 9});
+    }
+    const run_result a = run(*q, whole, test->images, 5, 61, o, nullptr);
+    const run_result b = run(*q, cut, test->images, 5, 61, o, nullptr, &prefix, fp);
+    EXPECT_EQ(a.inference.logits, b.inference.logits) << "FP" << fp + 1;
+    EXPECT_EQ(a.inference.predictions, b.inference.predictions);
+    EXPECT_EQ(a.inference.totals.array_cycles, b.inference.totals.array_cycles) << "FP" << fp + 1;
+    EXPECT_EQ(a.inference.totals.macs, b.inference.totals.macs);
+  }
+  EXPECT_THROW(run(*q, golden, test->images, 5, 60, o, nullptr, &prefix, 0), config_error);
+}
+
 TEST(epsilon, energy_score_and_options) {
   // -log(e^1 + e^2 + e^3) for logits 10, 20, 30 at scale 0.1.
   EXPECT_NEAR(energy_score({10, 20, 30}, 0.1), -std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)), 1e-12);

@@ -10,7 +10,7 @@
 #include <map>
 #include <sstream>
 
-#include "faults/fault.h"
+#include "hw/fault.h"
 #include "sw/gemm_workload.h"
 #include "tests/support/array_harness.h"
 
@@ -65,12 +65,12 @@ TEST_P(saboteur, changes_exactly_the_products_it_should) {
   h.jobs.push_back({w.shape, w.act.data(), w.weight.data(), faulty.data()});
   const std::uint64_t job_cycles = 6 * (21 + 2 * 5 + 4 - 2);
   fault f{p.site, p.kind, p.row, p.col, p.bit, job_cycles + p.first, job_cycles + p.last};
-  h.array.core().set_faults({f});
+  h.array.engine().set_faults({f});
 
   std::vector<trace> traces(2, trace(job_cycles, std::vector<pe_cycle>(20)));
   std::vector<std::vector<std::int64_t>> before(2, std::vector<std::int64_t>(20));
   std::uint64_t seen = 0;
-  h.array.add_cycle_observer([&](const hw::array_core& core) {
+  h.array.add_cycle_observer([&](const hw::array_engine& core) {
     // Called with the state of cycle `total` before its edge, and once after each job's last edge.
     const std::uint64_t total = core.total_cycles();
     const std::uint64_t job = total / job_cycles, t = total % job_cycles;
@@ -87,7 +87,8 @@ TEST_P(saboteur, changes_exactly_the_products_it_should) {
           traces[job][t][pe].west = core.west_in(i, j);
           traces[job][t][pe].north = core.north_in(i, j);
           traces[job][t][pe].mac = core.mac_enabled(i, j);
-          traces[job][t][pe].compute = core.current_phase() == hw::array_core::phase::compute;
+          traces[job][t][pe].compute =
+              static_cast<const hw::array_core&>(core).current_phase() == hw::array_core::phase::compute;
           before[job][pe] = acc;
         }
       }

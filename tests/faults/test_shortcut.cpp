@@ -109,6 +109,64 @@ TEST_P(shortcut, equals_the_full_cycle_accurate_run_for_600_faults) {
   EXPECT_GT(counts[1] + counts[2], 0);
 }
 
+// campaign --engine structural: the full run on the structural engine (pe modules with a saboteur
+// on every PE's north input and multiplier operand) gives the shortcut's outputs too.
+TEST(structural_campaign, equals_the_shortcut_for_60_faults_on_both_sites) {
+  const sw::network net = sw::load_onnx(source_dir + "/models/lenet5.onnx");
+  const sw::dataset test = sw::load_mnist(source_dir + "/data/mnist", "t10k");
+  const sw::dataset train = sw::load_mnist(source_dir + "/data/mnist", "train");
+  campaign_setup s;
+  s.cfg.rows = 6;
+  s.cfg.cols = 5;
+  s.cfg.data_bits = 8;
+  s.cfg.acc_bits = 32;
+  const sw::qnetwork q = sw::quantize(net, 8, 32, train.images, 200);
+  s.net = &q;
+  s.mult = rtl::make_multiplier("drum8_k4", 8, rtl::eval_mode::table);
+  s.images = &test.images;
+  s.first = 5;
+  s.count = 3;
+  s.batch = 2;
+  const golden_reference golden(s);
+  std::mt19937_64 rng(99);
+  std::vector<fault> list;
+  for (int i = 0; i < 60; ++i) {
+    fault f;
+    f.site = i % 2 ? fault_site::weight_link : fault_site::weight_mult;
+    f.kind = static_cast<fault_kind>(i % 3);
+    f.row = static_cast<unsigned>(rng() % s.cfg.rows);
+    f.col = static_cast<unsigned>(rng() % s.cfg.cols);
+    f.bit = static_cast<unsigned>(rng() % 8);
+    if (i % 4 == 1) {
+      f.first_cycle = rng() % golden.cycles();
+      f.last_cycle = f.first_cycle + rng() % 5000;
+    }
+    list.push_back(f);
+  }
+  hw::array_config cfg = s.cfg;
+  cfg.engine = hw::engine_kind::structural;
+  cfg.saboteurs.every_link = cfg.saboteurs.every_mult = true;
+  sw::accelerated_system sys("system", cfg, s.buffers);
+  sys.accelerator.array.set_multiplier(s.mult.get());
+  std::vector<std::vector<std::vector<std::int64_t>>> full;
+  std::vector<std::vector<std::int64_t>> golden_on_system;
+  sys.host.set_program([&] {
+    golden_on_system = run_on_system(sys, s, {});
+    for (const fault& f : list) full.push_back(run_on_system(sys, s, {f}));
+  });
+  sc_core::sc_start();
+  if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
+  ASSERT_EQ(golden_on_system, golden.logits());
+  shortcut_engine engine(golden);
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto fast = engine.run(list[i]);
+    ASSERT_EQ(fast, full[i]) << "fault " << describe(list[i]);
+    differing += fast != golden.logits();
+  }
+  EXPECT_GT(differing, 10u) << "the sample should change some outputs";
+}
+
 INSTANTIATE_TEST_SUITE_P(lenet5, shortcut,
                          testing::Values(shortcut_case{28, 28, "exact", 4u << 20},
                                          shortcut_case{8, 8, "drum8_k4", 3000}),

@@ -19,7 +19,7 @@ std::string pe_path(unsigned r, unsigned c, const char* sig) {
   return "h.array.pe_" + std::to_string(r) + "_" + std::to_string(c) + "." + sig;
 }
 
-std::int64_t model_value(const hw::array_core& core, unsigned r, unsigned c, const std::string& sig) {
+std::int64_t model_value(const hw::array_engine& core, unsigned r, unsigned c, const std::string& sig) {
   if (sig == "west") return core.west_in(r, c);
   if (sig == "north") return core.north_in(r, c);
   if (sig == "east") return core.east_out(r, c);
@@ -49,7 +49,7 @@ traced_run run_traced(const std::string& file, unsigned r0, unsigned r1, unsigne
   h.jobs.push_back({work.shape, work.act.data(), work.weight.data(), out.data()});
   hw::vcd_writer vcd(file, h.array.views(r0, r1, c0, c1), cfg.clock_period_ns, first, last);
   traced_run run;
-  h.array.add_cycle_observer([&](const hw::array_core& core) {
+  h.array.add_cycle_observer([&](const hw::array_engine& core) {
     vcd.sample(core.total_cycles());
     for (std::uint64_t want : cycles_to_check) {
       if (core.total_cycles() != want) continue;

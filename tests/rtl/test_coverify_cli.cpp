@@ -20,7 +20,7 @@ TEST(coverify_cli, help_names_every_option) {
   const auto r = run("coverify --help");
   EXPECT_EQ(r.exit_code, 0);
   for (const char* opt : {"--rows", "--cols", "--bits", "--acc-bits", "--mult", "--m", "--k", "--n", "--faults", "--fault",
-                          "--seed", "--inject-bug", "--vcd-prefix", "--json"}) {
+                          "--seed", "--inject-bug", "--vcd-prefix", "--engine", "--json"}) {
     EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
   }
   EXPECT_TRUE(r.err.empty()) << r.err;
@@ -37,6 +37,19 @@ TEST(coverify_cli, match_with_faults_exits_0_with_the_promised_keys) {
   EXPECT_NE(r.out.find("\"cycles\": " + std::to_string(3 * 2 * (11 + 8 + 4 - 2)) + ","), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"faults\": 12,"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("first_mismatch"), std::string::npos) << r.out;
+}
+
+// The structural engine against the RTL: a match with faults, and a planted bug found at its cycle and PE.
+TEST(coverify_cli, structural_engine_runs_in_lockstep_with_the_rtl) {
+  auto r = run("coverify --engine structural --rows 8 --cols 8 --mult drum8_k4 --m 17 --k 30 --n 9 --faults 20 --seed 3 "
+               "--json");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\"engine\": \"structural\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"match\": true"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"faults\": 20,"), std::string::npos) << r.out;
+  r = run("coverify --engine structural --rows 4 --cols 4 --m 8 --k 12 --n 8 --inject-bug 17:2:1 --vcd-prefix ''");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("MISMATCH at cycle 17, PE (2,1), acc"), std::string::npos) << r.out;
 }
 
 TEST(coverify_cli, fault_free_run_also_matches_the_reference) {
@@ -89,6 +102,8 @@ TEST(coverify_cli, impossible_options_give_one_error_line_and_exit_2) {
       {"coverify --fill zero", "fill"},
       {"coverify --vcd-prefix /nonexistent-dir/run", "/nonexistent-dir"},
       {"coverify --frobnicate", "frobnicate"},
+      {"coverify --engine slow", "unknown engine 'slow'"},
+      {"coverify --engine structural --fault weight-link:stuck-at-1:4:0:0", "outside"},
   };
   for (const auto& [args, fragment] : cases) {
     const auto r = run(args);

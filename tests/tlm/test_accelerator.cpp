@@ -515,7 +515,7 @@ TEST(accelerator, start_with_a_zero_dimension_sets_error_2_and_runs_nothing) {
     EXPECT_EQ(after, sentinel);
   });
   EXPECT_EQ(b.h.irq_rises.size(), 3u);
-  EXPECT_EQ(b.target.array.core().total_cycles(), 0u);
+  EXPECT_EQ(b.target.array.engine().total_cycles(), 0u);
 }
 
 TEST(accelerator, operands_past_a_buffer_end_set_error_3) {

@@ -1,4 +1,4 @@
-#include "faults/fault.h"
+#include "hw/fault.h"
 
 #include <sstream>
 

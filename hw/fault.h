@@ -1,4 +1,6 @@
-// Fault models of the saboteur on a PE's weight path (docs/faults.md).
+// Fault models of the saboteur on a PE's weight path (docs/faults.md). A value type everyone needs
+// (the array's saboteur, the RTL masks, the campaigns), so it sits at the bottom, in hw/, and hw never
+// includes faults/ (layering runs hw <- tlm <- sw <- faults <- testbench); its namespace names the model.
 //  - weight_link: corrupts the weight PE (r,c) receives from the north. The PE multiplies the
 //    corrupted value and registers it towards the south, so it travels down column c as a value
 //    on a real wire would, to every PE below (r,c) on the following cycles.

@@ -1,0 +1,50 @@
+// What a campaign is and what it found, as plain values: the outcome of one (fault, image) pair and
+// the configuration that defines a campaign, with its stored key/value form (docs/campaigns.md).
+// No SQLite here: faults/campaign_db.h stores these.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace axsa::faults {
+
+// What one fault did to the classification of one image (stored as the integer value).
+enum class outcome : int { masked = 0, tolerable = 1, critical = 2, crash = 3, hang = 4 };
+constexpr std::size_t outcome_count = 5;
+const char* to_string(outcome o);  // "masked", "tolerable", "critical", "crash", "hang"
+
+struct pair_result {
+  std::uint32_t image = 0;  // index of the test image in the data set
+  outcome result = outcome::masked;
+  int golden_label = -1;
+  int faulty_label = -1;  // -1 when the run produced no label (crash, hang)
+  double ratio = 0;       // max(Y') / max(Y); NaN (stored as NULL) when there is none
+};
+
+// Everything that defines a campaign; stored as key/value text in the config table.
+struct campaign_config {
+  std::string model_path, model_sha256, data_dir;
+  unsigned bits = 8, acc_bits = 32, rows = 28, cols = 28;
+  std::string mult = "exact", mult_eval = "table", engine = "shortcut";  // engine: shortcut | systemc | structural
+  std::string site = "weight-link", fault_types = "stuck-at";           // weight-link|weight-mult; stuck-at|bit-flip|all
+  std::size_t first_image = 0, images = 0, batch = 0;
+  double confidence = 0.99, margin = 0.01, p = 0.5;
+  bool exhaustive = false;
+  std::uint64_t seed = 1;
+  std::uint64_t population = 0;     // size of the fault space N
+  std::uint64_t sample_size = 0;    // faults drawn n
+  std::uint64_t golden_cycles = 0;  // array cycles of the golden run over the images
+  std::string version;              // axsa version string
+
+  bool operator==(const campaign_config& o) const;  // field-wise
+  bool operator!=(const campaign_config& o) const { return !(*this == o); }
+  // The stored form: (key, value) in a fixed order; doubles keep all 17 digits, so the text
+  // comparison on resume is exactly the field-wise one.
+  std::vector<std::pair<std::string, std::string>> to_key_values() const;
+  // Throws config_error naming the key for a missing or malformed value.
+  static campaign_config from_key_values(const std::vector<std::pair<std::string, std::string>>& kv);
+};
+
+}  // namespace axsa::faults

@@ -1,0 +1,202 @@
+#include "faults/campaign_runner.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <unistd.h>
+
+#include "sw/accelerated_system.h"
+
+namespace axsa::faults {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using fault_results = std::pair<std::uint64_t, std::vector<pair_result>>;
+
+// Progress on stderr: rewritten in place on a terminal, a line every 10 s otherwise.
+class progress_line {
+ public:
+  progress_line(std::uint64_t total, std::uint64_t already) : m_total(total), m_done(already), m_start_done(already) {}
+  void update(std::uint64_t done, bool force = false) {
+    m_done = done;
+    const auto now = clock_type::now();
+    const double since = std::chrono::duration<double>(now - m_last).count();
+    if (!force && since < (m_tty ? 0.5 : 10.0)) return;
+    m_last = now;
+    const double elapsed = std::chrono::duration<double>(now - m_t0).count();
+    const double rate = elapsed > 0 ? static_cast<double>(m_done - m_start_done) / elapsed : 0;
+    const double eta = rate > 0 ? static_cast<double>(m_total - m_done) / rate : 0;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "campaign: %llu/%llu faults (%.1f %%), %.1f faults/s, ETA %.0f s",
+                  static_cast<unsigned long long>(m_done), static_cast<unsigned long long>(m_total),
+                  m_total ? 100.0 * static_cast<double>(m_done) / static_cast<double>(m_total) : 100.0, rate, eta);
+    std::cerr << (m_tty ? "\r" : "") << buf << (m_tty ? "   " : "\n") << std::flush;
+  }
+  void finish() {
+    update(m_done, true);
+    if (m_tty) std::cerr << "\n";
+  }
+
+ private:
+  std::uint64_t m_total, m_done, m_start_done;
+  bool m_tty = isatty(STDERR_FILENO) != 0;
+  clock_type::time_point m_t0 = clock_type::now(), m_last = clock_type::now() - std::chrono::hours(1);
+};
+
+// Collects finished faults from the workers and commits them in batches (about every 0.5 s).
+class result_writer {
+ public:
+  result_writer(campaign_db& db, progress_line& progress, std::uint64_t done)
+      : m_db(db), m_progress(progress), m_done(done) {}
+  void push(fault_results r) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_queue.push_back(std::move(r));
+    m_cv.notify_one();
+  }
+  // Runs on the calling thread until `expected` faults have been written.
+  void drain(std::uint64_t expected) {
+    std::uint64_t written = 0;
+    while (written < expected) {
+      std::vector<fault_results> batch;
+      {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        // A full batch, the last results, or half a second: whichever comes first.
+        m_cv.wait_for(lock, std::chrono::milliseconds(500),
+                      [&] { return m_queue.size() >= 256 || written + m_queue.size() >= expected || m_failed; });
+        if (m_failed) std::rethrow_exception(m_failure);
+        batch.assign(std::make_move_iterator(m_queue.begin()), std::make_move_iterator(m_queue.end()));
+        m_queue.clear();
+      }
+      if (batch.empty()) continue;
+      m_db.store_results_batch(batch);
+      written += batch.size();
+      m_done += batch.size();
+      m_progress.update(m_done);
+    }
+  }
+  void fail(std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (!m_failed) m_failure = e;
+    m_failed = true;
+    m_cv.notify_one();
+  }
+
+ private:
+  campaign_db& m_db;
+  progress_line& m_progress;
+  std::uint64_t m_done;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::deque<fault_results> m_queue;
+  bool m_failed = false;
+  std::exception_ptr m_failure;
+};
+
+void run_shortcut(const golden_reference& golden, const std::vector<fault>& all, const std::vector<std::uint64_t>& pending,
+                  result_writer& writer, unsigned jobs) {
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    try {
+      shortcut_engine eng(golden);
+      for (std::size_t i; (i = next.fetch_add(1)) < pending.size();) {
+        const std::uint64_t id = pending[i];
+        writer.push({id, classify_run(golden, eng.run(all[id]))});
+      }
+    } catch (...) {
+      writer.fail(std::current_exception());
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned j = 0; j < std::min<std::size_t>(jobs, std::max<std::size_t>(1, pending.size())); ++j)
+    threads.emplace_back(worker);
+  try {
+    writer.drain(pending.size());
+  } catch (...) {
+    next = pending.size();
+    for (auto& t : threads) t.join();
+    throw;
+  }
+  for (auto& t : threads) t.join();
+}
+
+// The reference engines: every fault on the cycle-accurate system, one after the other. The
+// structural engine places a saboteur on every PE of the site, since any of them may be faulted.
+void run_on_simulation(const golden_reference& golden, const std::vector<fault>& all,
+                       const std::vector<std::uint64_t>& pending, result_writer& writer, bool structural) {
+  const campaign_setup& setup = golden.setup();
+  hw::array_config cfg = setup.cfg;
+  if (structural) {
+    cfg.engine = hw::engine_kind::structural;
+    for (std::uint64_t id : pending) {
+      (all[id].site == fault_site::weight_link ? cfg.saboteurs.every_link : cfg.saboteurs.every_mult) = true;
+    }
+  }
+  sw::accelerated_system sys("system", cfg, setup.buffers);
+  sys.accelerator.array.set_multiplier(setup.mult.get());
+  std::exception_ptr writer_failure;
+  std::thread drainer([&] {
+    try {
+      writer.drain(pending.size());
+    } catch (...) {
+      writer_failure = std::current_exception();
+    }
+  });
+  sys.host.set_program([&] {
+    for (std::uint64_t id : pending) writer.push({id, evaluate_on_system(sys, golden, all[id])});
+  });
+  sc_core::sc_start();
+  if (sys.host.failure()) writer.fail(sys.host.failure());
+  drainer.join();
+  if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
+  if (writer_failure) std::rethrow_exception(writer_failure);
+}
+
+}  // namespace
+
+std::vector<fault> sample_in_run_order(const fault_space& space, std::uint64_t n, std::uint64_t seed) {
+  std::vector<std::uint64_t> order = sample_indices(space.size(), n, seed);
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(seed ^ 0x9e3779b97f4a7c15ull));
+  std::vector<fault> list;
+  list.reserve(order.size());
+  for (std::uint64_t index : order) list.push_back(space.at(index));
+  return list;
+}
+
+campaign_engine parse_campaign_engine(const std::string& text) {
+  if (text == "shortcut") return campaign_engine::shortcut;
+  if (text == "systemc") return campaign_engine::systemc;
+  if (text == "structural") return campaign_engine::structural;
+  throw config_error("--engine must be shortcut, systemc or structural (got '" + text + "')");
+}
+
+const char* to_string(campaign_engine e) {
+  switch (e) {
+    case campaign_engine::shortcut: return "shortcut";
+    case campaign_engine::systemc: return "systemc";
+    case campaign_engine::structural: return "structural";
+  }
+  return "?";
+}
+
+run_report run_pending_faults(campaign_db& db, const golden_reference& golden, campaign_engine engine, unsigned jobs) {
+  const std::vector<fault> all = db.faults();
+  const std::vector<std::uint64_t> pending = db.pending_faults();
+  progress_line progress(all.size(), all.size() - pending.size());
+  result_writer writer(db, progress, all.size() - pending.size());
+  const auto t0 = clock_type::now();
+  if (engine == campaign_engine::shortcut) run_shortcut(golden, all, pending, writer, jobs);
+  else run_on_simulation(golden, all, pending, writer, engine == campaign_engine::structural);
+  progress.finish();
+  return {pending.size(), std::chrono::duration<double>(clock_type::now() - t0).count()};
+}
+
+}  // namespace axsa::faults

@@ -1,0 +1,63 @@
+// The statistics of a campaign (docs/campaigns.md): normal quantiles, the achieved margin of error,
+// and the summary of per-fault outcome counts (shares with cluster-sampling intervals, per PE, bit
+// and kind). Plain computation, testable without a database; faults/campaign_db.h feeds it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "faults/campaign_config.h"
+#include "hw/fault.h"
+
+namespace axsa::faults {
+
+// The statistics of the summary (docs/campaigns.md); their own namespace keeps them apart from
+// the sampler's helpers in faults/fault_space.h.
+namespace stats {
+double normal_quantile(double probability);  // inverse standard normal CDF, probability in (0, 1)
+double t_for_confidence(double confidence);  // normal_quantile((1 + confidence) / 2): 2.5758 for 0.99
+// Achieved margin of error of n faults out of N: t * sqrt(p(1-p)/n * (N-n)/(N-1)); 0 when n >= N,
+// NaN when n = 0.
+double margin_of_error(std::uint64_t population, std::uint64_t n, double t, double p = 0.5);
+}  // namespace stats
+
+
+struct interval {
+  double low = 0, high = 0;  // NaN when it cannot be estimated (a single fault of a larger space)
+};
+// One outcome class over all pairs; the interval treats the fault as the sampling unit.
+struct class_share {
+  std::uint64_t pairs = 0;      // (fault, image) pairs with this outcome
+  std::uint64_t faults = 0;     // faults with this outcome on at least one image
+  double fraction = 0;          // pairs / all pairs (NaN with no pairs)
+  double std_error = 0;         // cluster standard error of fraction, with the finite-population correction
+  interval ci;                  // fraction -/+ t * std_error, clipped to [0, 1]
+};
+// Pair counts of a group of faults (one PE, one bit, one kind).
+struct group_counts {
+  std::uint64_t faults = 0, pairs = 0;
+  std::array<std::uint64_t, outcome_count> by_outcome{};  // indexed by outcome
+};
+struct campaign_summary {
+  campaign_config config;
+  std::uint64_t faults_stored = 0;    // the sample as stored (sample_size once the engine has drawn it)
+  std::uint64_t faults_done = 0;      // faults with results: the n of every statistic below
+  std::uint64_t pairs = 0;            // (fault, image) pairs recorded
+  bool complete = false;              // every fault of the sample has results
+  double fault_space_share = 0;       // faults_done / population
+  double t = 0;                       // normal quantile of the confidence
+  double margin = 0;                  // achieved margin of error (p = 0.5, n = faults_done)
+  double planned_margin = 0;          // the same for the whole sample (n = sample_size)
+  std::array<class_share, outcome_count> classes{};  // indexed by outcome
+  std::vector<group_counts> per_pe;   // rows x cols, index row * cols + col
+  std::vector<group_counts> per_bit;  // bits 0 .. bits-1
+  std::array<group_counts, 3> per_kind{};  // indexed by fault_kind
+};
+
+// The summary of a campaign from its stored faults and, per fault (same order), how many of its
+// pairs had each outcome (all zero: no results yet). faults_stored is list.size().
+campaign_summary summarize_counts(const campaign_config& config, const std::vector<fault>& list,
+                                  const std::vector<std::array<std::uint64_t, outcome_count>>& per_fault);
+
+}  // namespace axsa::faults

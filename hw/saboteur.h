@@ -1,0 +1,49 @@
+// The saboteur: a module on a weight wire that corrupts the value passing through it while one of
+// its faults is active (hw/fault.h). Placed between PE (r-1, c).south and PE (r, c).north it is
+// a weight-link fault: the PE multiplies the corrupted weight and forwards it south. Placed between
+// a PE's north input and its multiplier's weight operand it is a weight-mult fault: only the
+// product sees it. Several faults on one saboteur apply in list order. Combinational: read() is
+// the input of the current cycle, corrupted by the faults whose window holds the array's current
+// cycle (the clock it is given). The valid bit passes unchanged.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+
+#include "hw/fault.h"
+#include "hw/array_config.h"
+#include "hw/link.h"
+
+namespace axsa::hw {
+
+class saboteur : public sc_core::sc_module, public read_if<operand> {
+ public:
+  operand_in in;
+  operand_out out;
+
+  // `cycle`: the array's current cycle (counted over every cycle spent on jobs), owned by the array.
+  saboteur(const sc_core::sc_module_name& name, unsigned data_bits, const std::uint64_t& cycle);
+  const char* kind() const override { return "axsa_saboteur"; }
+
+  void set_faults(std::vector<faults::fault> list) { m_faults = std::move(list); }
+  const std::vector<faults::fault>& fault_list() const { return m_faults; }
+
+  operand read() const override {
+    operand v = in->read();
+    for (const faults::fault& f : m_faults)
+      if (f.active(m_cycle)) v.value = f.apply(v.value, m_data_bits);
+    return v;
+  }
+
+ private:
+  unsigned m_data_bits;
+  const std::uint64_t& m_cycle;
+  std::vector<faults::fault> m_faults;
+};
+
+// The saboteurs the structural engine needs for these faults: one wherever one of them acts.
+saboteur_plan plan_for(const std::vector<faults::fault>& list);
+
+}  // namespace axsa::hw

@@ -1,0 +1,83 @@
+// The campaign statistics without a database (faults/campaign_stats.h): normal quantiles, the
+// margin of error, and the summary of per-fault outcome counts, checked against values computed by
+// hand. This binary links no SQLite.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "faults/campaign_stats.h"
+#include "hw/array_config.h"
+
+namespace axsa::faults {
+namespace {
+
+TEST(campaign_stats, normal_quantiles_and_margin) {
+  EXPECT_NEAR(stats::t_for_confidence(0.99), 2.5758293035489, 1e-12);
+  EXPECT_NEAR(stats::t_for_confidence(0.95), 1.9599639845400536, 1e-12);
+  EXPECT_NEAR(stats::normal_quantile(0.5), 0.0, 1e-14);
+  EXPECT_NEAR(stats::normal_quantile(0.001), -3.090232306167813, 1e-10);
+  EXPECT_THROW(stats::t_for_confidence(1.0), config_error);
+  // 99 %, N = 12544 (INT8 stuck-at on 28x28), Leveugle's n = 7143 for e = 0.01: margin just under 1 %.
+  EXPECT_NEAR(stats::margin_of_error(12544, 7143, stats::t_for_confidence(0.99)), 0.0099996, 1e-6);
+  EXPECT_EQ(stats::margin_of_error(12544, 12544, 2.5758), 0.0);
+  EXPECT_TRUE(std::isnan(stats::margin_of_error(12544, 0, 2.5758)));
+}
+
+fault make_fault(unsigned row, unsigned col, unsigned bit, fault_kind kind) {
+  fault f;
+  f.row = row;
+  f.col = col;
+  f.bit = bit;
+  f.kind = kind;
+  return f;
+}
+
+// Four of six faults of a 2x2, W = 2 space of N = 10 have results over 5 images:
+// MMMMM, MMMCC, MMMMT, XXMCT (X: crash). Shares are pairs over pairs; the intervals treat the fault as
+// the sampling unit: SE = sd(per-fault share) / sqrt(4) * sqrt((10 - 4) / (10 - 1)).
+TEST(campaign_stats, summary_of_counts_matches_the_hand_computed_example) {
+  campaign_config cfg;
+  cfg.bits = 2;
+  cfg.rows = 2;
+  cfg.cols = 2;
+  cfg.confidence = 0.99;
+  cfg.population = 10;
+  cfg.sample_size = 6;
+  const std::vector<fault> list = {make_fault(0, 0, 0, fault_kind::stuck_at_0), make_fault(0, 1, 1, fault_kind::stuck_at_1),
+                                   make_fault(1, 0, 1, fault_kind::bit_flip),   make_fault(1, 1, 0, fault_kind::stuck_at_1),
+                                   make_fault(0, 0, 1, fault_kind::stuck_at_0), make_fault(1, 1, 1, fault_kind::stuck_at_1)};
+  using counts = std::array<std::uint64_t, outcome_count>;  // masked, tolerable, critical, crash, hang
+  const std::vector<counts> per_fault = {{5, 0, 0, 0, 0}, {3, 0, 2, 0, 0}, {4, 1, 0, 0, 0}, {1, 1, 1, 2, 0}, {}, {}};
+  const campaign_summary s = summarize_counts(cfg, list, per_fault);
+  EXPECT_EQ(s.faults_stored, 6u);
+  EXPECT_EQ(s.faults_done, 4u);
+  EXPECT_FALSE(s.complete);
+  EXPECT_EQ(s.pairs, 20u);
+  EXPECT_DOUBLE_EQ(s.fault_space_share, 0.4);
+  EXPECT_NEAR(s.margin, 0.5257889548502807, 1e-12);
+  EXPECT_NEAR(s.planned_margin, 0.3505259699001871, 1e-12);
+  const auto& masked = s.classes[static_cast<std::size_t>(outcome::masked)];
+  EXPECT_EQ(masked.pairs, 13u);
+  EXPECT_NEAR(masked.fraction, 0.65, 1e-12);
+  EXPECT_NEAR(masked.std_error, 0.13944333775567924, 1e-12);  // per-fault shares 1, .6, .8, .2
+  EXPECT_NEAR(masked.ci.low, 0.29081776442425483, 1e-12);
+  EXPECT_DOUBLE_EQ(masked.ci.high, 1.0);
+  const auto& crash = s.classes[static_cast<std::size_t>(outcome::crash)];
+  EXPECT_EQ(crash.faults, 1u);
+  EXPECT_NEAR(crash.std_error, 0.08164965809277261, 1e-12);
+  EXPECT_EQ(s.per_pe[3].by_outcome[static_cast<std::size_t>(outcome::crash)], 2u);
+  EXPECT_EQ(s.per_bit[0].pairs, 10u);
+  EXPECT_EQ(s.per_kind[static_cast<std::size_t>(fault_kind::bit_flip)].pairs, 5u);
+
+  // Every fault done: complete, and the finite-population correction of a whole space is zero.
+  cfg.population = cfg.sample_size = 4;
+  const std::vector<fault> four(list.begin(), list.begin() + 4);
+  const std::vector<counts> done(per_fault.begin(), per_fault.begin() + 4);
+  const campaign_summary all = summarize_counts(cfg, four, done);
+  EXPECT_TRUE(all.complete);
+  EXPECT_EQ(all.margin, 0.0);
+  EXPECT_EQ(all.classes[static_cast<std::size_t>(outcome::masked)].std_error, 0.0);
+}
+
+}  // namespace
+}  // namespace axsa::faults
