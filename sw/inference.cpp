@@ -28,24 +28,28 @@ void add(gemm_stats& a, const gemm_stats& b) {
   a.macs += b.macs;
 }
 
-// im2col of a batch: row (b, oy, ox), column (c, dy, dx); zero outside the input.
+// im2col of a batch: row (b, oy, ox), column (c, dy, dx); zero outside the input. The window's
+// rows and columns inside the input are worked out once per output pixel, so the copy itself has
+// no bounds tests.
 void im2col(const qlayer& l, const std::vector<std::int16_t>& in, std::size_t batch, std::vector<std::int16_t>& act) {
   const std::size_t K = l.gemm_k, pix = std::size_t{l.out.h} * l.out.w, in_size = l.in.size();
+  const long H = l.in.h, W = l.in.w, kh = l.kh, kw = l.kw;
   act.assign(batch * pix * K, 0);
   for (std::size_t b = 0; b < batch; ++b) {
     const std::int16_t* src = in.data() + b * in_size;
     for (unsigned oy = 0; oy < l.out.h; ++oy) {
+      const long y0 = static_cast<long>(oy) * l.stride_h - l.pad_top;
+      const long dy_lo = std::max(0L, -y0), dy_hi = std::min(kh, H - y0);
       for (unsigned ox = 0; ox < l.out.w; ++ox) {
+        const long x0 = static_cast<long>(ox) * l.stride_w - l.pad_left;
+        const long dx_lo = std::max(0L, -x0), dx_hi = std::min(kw, W - x0);
         std::int16_t* row = act.data() + ((b * l.out.h + oy) * l.out.w + ox) * K;
-        for (unsigned c = 0; c < l.in.c; ++c) {
-          for (unsigned dy = 0; dy < l.kh; ++dy) {
-            const long y = static_cast<long>(oy) * l.stride_h + dy - l.pad_top;
-            if (y < 0 || y >= static_cast<long>(l.in.h)) continue;
-            for (unsigned dx = 0; dx < l.kw; ++dx) {
-              const long x = static_cast<long>(ox) * l.stride_w + dx - l.pad_left;
-              if (x < 0 || x >= static_cast<long>(l.in.w)) continue;
-              row[(c * l.kh + dy) * l.kw + dx] = src[(c * l.in.h + static_cast<std::size_t>(y)) * l.in.w + static_cast<std::size_t>(x)];
-            }
+        for (long c = 0; c < static_cast<long>(l.in.c); ++c) {
+          const std::int16_t* plane = src + c * H * W;
+          for (long dy = dy_lo; dy < dy_hi; ++dy) {
+            const std::int16_t* s = plane + (y0 + dy) * W + x0;
+            std::int16_t* d = row + (c * kh + dy) * kw;
+            for (long dx = dx_lo; dx < dx_hi; ++dx) d[dx] = s[dx];
           }
         }
       }
@@ -193,10 +197,16 @@ std::vector<std::vector<std::int64_t>> run_chain(const std::vector<qlayer>& chai
         }
         // Back to CHW per image: GEMM row (b, pixel), column n -> [b][n][pixel].
         next.assign(nb * l.out.size(), 0);
-        for (std::size_t b = 0; b < nb; ++b)
-          for (std::size_t p = 0; p < pix; ++p)
-            for (std::size_t n = 0; n < l.gemm_n; ++n)
-              next[b * l.out.size() + n * pix + p] = requantize(acc[(b * pix + p) * l.gemm_n + n] + l.bias_acc[n], l);
+        const double factor = l.acc_scale / l.out_scale;
+        // Channel by channel, so the writes run along the output plane.
+        for (std::size_t b = 0; b < nb; ++b) {
+          for (std::size_t n = 0; n < l.gemm_n; ++n) {
+            const std::int64_t* src = acc.data() + b * pix * l.gemm_n + n;
+            std::int16_t* dst = next.data() + b * l.out.size() + n * pix;
+            const std::int64_t bias = l.bias_acc[n];
+            for (std::size_t p = 0; p < pix; ++p) dst[p] = requantize(src[p * l.gemm_n] + bias, factor, l.out_lo, l.out_hi);
+          }
+        }
         cur.swap(next);
         break;
       }

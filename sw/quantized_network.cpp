@@ -155,10 +155,7 @@ std::int16_t quantize_pixel(std::uint8_t pixel, unsigned bits) {
 }
 
 std::int16_t requantize(std::int64_t sum, const qlayer& l) {
-  const double v = static_cast<double>(sum) * (l.acc_scale / l.out_scale);
-  const double r = std::round(v);  // half away from zero
-  const double c = std::min<double>(l.out_hi, std::max<double>(l.out_lo, r));
-  return static_cast<std::int16_t>(c);
+  return requantize(sum, l.acc_scale / l.out_scale, l.out_lo, l.out_hi);
 }
 
 std::vector<double> softmax(const std::vector<std::int64_t>& logits, double acc_scale) {

@@ -78,6 +78,19 @@ std::int16_t quantize_pixel(std::uint8_t pixel, unsigned bits);
 // sum * acc_scale / out_scale, clamped to [out_lo, out_hi].
 std::int16_t requantize(std::int64_t sum, const qlayer& layer);
 
+// The same with the layer's factor (acc_scale / out_scale) worked out once, for the inner loop.
+// Rounds as std::round does, without a library call: the value is first held inside +-2^16 (the
+// clamp is narrower), so truncation to an integer is exact and so is the fraction it leaves.
+inline std::int16_t requantize(std::int64_t sum, double factor, std::int32_t lo, std::int32_t hi) {
+  double v = static_cast<double>(sum) * factor;
+  v = v < -65536.0 ? -65536.0 : (v > 65536.0 ? 65536.0 : v);
+  auto r = static_cast<std::int32_t>(v);
+  const double frac = v - static_cast<double>(r);
+  if (frac >= 0.5) ++r;
+  else if (frac <= -0.5) --r;
+  return static_cast<std::int16_t>(r < lo ? lo : (r > hi ? hi : r));
+}
+
 // Softmax of the dequantised logits (sum * acc_scale of the logits layer).
 std::vector<double> softmax(const std::vector<std::int64_t>& logits, double acc_scale);
 
