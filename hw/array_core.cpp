@@ -69,10 +69,7 @@ void array_core::set_multiplier(const multiplier* m) {
 
 void array_core::start(const gemm_job& job) {
   if (busy()) throw config_error("the array is busy: a GEMM is still running");
-  job.shape.validate();
-  if (job.act == nullptr || job.weight == nullptr || job.out == nullptr) {
-    throw config_error("GEMM job without operand or result buffers");
-  }
+  job.validate();
   m_job = job;
   m_flow.emplace(m_cfg, job.shape);
   m_compute_len = m_flow->compute_cycles();

@@ -23,6 +23,14 @@ struct gemm_job {
   const std::int16_t* act = nullptr;     // M x K
   const std::int16_t* weight = nullptr;  // K x N
   std::int64_t* out = nullptr;           // M x N
+
+  // Throws config_error for an invalid shape or a missing buffer (both engines check a job so).
+  void validate() const {
+    shape.validate();
+    if (act == nullptr || weight == nullptr || out == nullptr) {
+      throw config_error("GEMM job without operand or result buffers");
+    }
+  }
 };
 
 class array_engine {

@@ -95,10 +95,7 @@ void pe_array::set_faults(std::vector<faults::fault> list) {
 
 void pe_array::start(const gemm_job& job) {
   if (busy()) throw config_error("the array is busy: a GEMM is still running");
-  job.shape.validate();
-  if (job.act == nullptr || job.weight == nullptr || job.out == nullptr) {
-    throw config_error("GEMM job without operand or result buffers");
-  }
+  job.validate();
   m_job = job;
   m_flow.emplace(m_cfg, job.shape);
   m_fold = 0;
