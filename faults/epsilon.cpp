@@ -448,12 +448,7 @@ std::vector<sw::stuck_weight_bit> inject(const sw::qnetwork& net, sw::gemm_backe
 
 namespace {
 
-void add(sw::gemm_stats& a, const sw::gemm_stats& b) {
-  a.gemms += b.gemms;
-  a.array_cycles += b.array_cycles;
-  a.bus_cycles += b.bus_cycles;
-  a.macs += b.macs;
-}
+void add(sw::gemm_stats& a, const sw::gemm_stats& b) { a += b; }
 
 }  // namespace
 

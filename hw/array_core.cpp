@@ -142,9 +142,13 @@ void array_core::load_feeders() {
   const auto at = static_cast<std::ptrdiff_t>(t * m_act_step);
   if (t >= df.west_skew(ru - 1) && t < k) {
     for (unsigned i = 0; i < ru; ++i) m_act[i * m_cols] = act[at + m_act_off[i]];
+    if (m_counting) m_counts.act_buffer_reads += ru;
   } else {
-    for (unsigned i = 0; i < ru; ++i)
-      m_act[i * m_cols] = df.west_valid(m_tile, t, i) ? act[at + m_act_off[i]] : std::int16_t{0};
+    for (unsigned i = 0; i < ru; ++i) {
+      const bool valid = df.west_valid(m_tile, t, i);
+      m_act[i * m_cols] = valid ? act[at + m_act_off[i]] : std::int16_t{0};
+      if (m_counting) m_counts.act_buffer_reads += valid;
+    }
   }
   for (unsigned i = ru; i < m_rows; ++i) m_act[i * m_cols] = 0;
 
@@ -152,8 +156,13 @@ void array_core::load_feeders() {
   const auto row = static_cast<std::ptrdiff_t>(t * m_job.shape.n);
   if (t >= df.north_skew(cu - 1) && t < k) {
     for (unsigned j = 0; j < cu; ++j) m_wgt[j] = wgt[row + m_wgt_off[j]];
+    if (m_counting) m_counts.weight_buffer_reads += cu;
   } else {
-    for (unsigned j = 0; j < cu; ++j) m_wgt[j] = df.north_valid(m_tile, t, j) ? wgt[row + m_wgt_off[j]] : std::int16_t{0};
+    for (unsigned j = 0; j < cu; ++j) {
+      const bool valid = df.north_valid(m_tile, t, j);
+      m_wgt[j] = valid ? wgt[row + m_wgt_off[j]] : std::int16_t{0};
+      if (m_counting) m_counts.weight_buffer_reads += valid;
+    }
   }
   std::fill(m_wgt.begin() + cu, m_wgt.begin() + m_cols, std::int16_t{0});
 }
@@ -178,6 +187,7 @@ void array_core::compute_macs(Acc* acc, const Mul& mul) {
   const std::int16_t* __restrict wgt = m_wgt.data();
   if (m_hop == 1 && df.all_busy(m_tile, m_t)) {
     mul.run(acc, act, wgt, static_cast<std::size_t>(m_rows) * m_cols);
+    if (m_counting) count_macs(act, wgt, static_cast<std::size_t>(m_rows) * m_cols);
     return;
   }
   for (unsigned i = 0; i < m_tile.rows_used; ++i) {
@@ -186,7 +196,26 @@ void array_core::compute_macs(Acc* acc, const Mul& mul) {
     if (lo > hi) continue;
     const std::size_t base = static_cast<std::size_t>(i) * m_cols + static_cast<std::size_t>(lo);
     mul.run(acc + base, act + base, wgt + north_index(i, static_cast<unsigned>(lo)), static_cast<std::size_t>(hi - lo + 1));
+    if (m_counting) count_macs(act + base, wgt + north_index(i, static_cast<unsigned>(lo)), static_cast<std::size_t>(hi - lo + 1));
   }
+}
+
+void array_core::count_macs(const std::int16_t* act, const std::int16_t* wgt, std::size_t n) {
+  m_counts.macs += n;
+  m_cycle_macs += n;
+  m_counts.zero_macs += kernels::zero_pairs(act, wgt, n);
+}
+
+// Every activation register is clocked each cycle of a job; the weight registers when the stage's
+// weights advance; the accumulators when its sums advance, else those that take a product.
+void array_core::count_cycle(stage s) {
+  const dataflow& df = *m_flow;
+  const std::uint64_t pes = std::uint64_t{m_rows} * m_cols;
+  m_counts.cycles += 1;
+  m_counts.act_reg_writes += pes;
+  if (df.weights_advance(s)) m_counts.weight_reg_writes += pes * m_hop;
+  m_counts.acc_writes += df.sums_advance(s) ? pes : m_cycle_macs;
+  m_cycle_macs = 0;
 }
 
 template <class Acc>
@@ -197,6 +226,10 @@ void array_core::drain_row(Acc* acc) {
     const Acc* bottom = acc + static_cast<std::size_t>(m_rows - 1) * m_cols;
     std::int64_t* out = m_job.out + (m_tile.m0 + local_row) * m_job.shape.n + m_tile.n0;
     for (unsigned j = 0; j < m_tile.cols_used; ++j) out[j] = wrap_signed(bottom[j], m_cfg.acc_bits);
+    if (m_counting) {
+      m_counts.drain_moves += m_tile.cols_used;
+      m_counts.out_buffer_writes += m_tile.cols_used;
+    }
   }
   std::memmove(acc + m_cols, acc, static_cast<std::size_t>(m_rows - 1) * m_cols * sizeof(Acc));
   std::fill(acc, acc + m_cols, Acc{0});
@@ -241,6 +274,8 @@ void array_core::apply_mult_faults(Acc* acc, std::uint64_t cycle) {
       if (applies(g) && g.row == f.row && g.col == f.col) bad = g.apply(bad, m_cfg.data_bits);
     }
     acc[i] += static_cast<Acc>(product(a, static_cast<std::int16_t>(bad))) - static_cast<Acc>(product(a, w));
+    // The multiplier saw the corrupted weight: count its zero operands as it saw them.
+    if (m_counting) m_counts.zero_macs += static_cast<std::uint64_t>(a == 0 || bad == 0) - static_cast<std::uint64_t>(a == 0 || w == 0);
   }
 }
 
@@ -279,6 +314,7 @@ void array_core::step() {
   if (__builtin_expect(!m_faults.empty(), 0)) sabotage(m_total_cycles - 1);
   if (m_phase == phase::compute) {
     compute_step();
+    if (m_counting) count_cycle(stage::compute);
     shift_links();
     if (++m_t == m_compute_len) m_phase = phase::drain;
     load_feeders();
@@ -286,6 +322,7 @@ void array_core::step() {
   }
   if (m_wide_acc) drain_row(m_acc64.data());
   else drain_row(m_acc32.data());
+  if (m_counting) count_cycle(stage::drain);
   shift_links();
   if (++m_drain_cycle < m_flow->drain_cycles()) {
     load_feeders();
@@ -324,10 +361,12 @@ void array_core::load_feeders_ws() {
   for (unsigned r = 0; r < m_rows; ++r) {
     const auto a = m_phase == phase::idle ? std::nullopt : df.west_operand(m_tile, s, m_t, r);
     m_act[r * m_cols] = a ? m_job.act[a->row * k + a->col] : std::int16_t{0};
+    if (m_counting && a) ++m_counts.act_buffer_reads;
   }
   for (unsigned c = 0; c < m_cols; ++c) {
     const auto w = m_phase == phase::idle ? std::nullopt : df.north_operand(m_tile, s, m_t, c);
     m_wgt[c] = w ? m_job.weight[w->row * n + w->col] : std::int16_t{0};
+    if (m_counting && w) ++m_counts.weight_buffer_reads;
   }
 }
 
@@ -342,6 +381,11 @@ void array_core::step_ws_sums(Acc* acc) {
       std::int64_t& out = m_job.out[o->m * m_job.shape.n + o->n];
       const std::uint64_t v = acc[static_cast<std::size_t>(m_rows - 1) * m_cols + c];
       out = wrap_signed(o->add ? static_cast<std::uint64_t>(out) + v : v, m_cfg.acc_bits);
+      if (m_counting) {
+        ++m_counts.drain_moves;
+        ++m_counts.out_buffer_writes;
+        m_counts.out_buffer_reads += o->add;
+      }
     }
   }
   // Link faults corrupt what a PE loads while preloading; held weights are not on the wire after that.
@@ -357,6 +401,10 @@ void array_core::step_ws_sums(Acc* acc) {
         const std::int16_t a = m_act[i], w = held[c];
         acc[i] += static_cast<Acc>(product(a, w));
       }
+      if (m_counting && lo <= hi) {
+        const std::size_t first = static_cast<std::size_t>(r) * m_cols + static_cast<std::size_t>(lo);
+        count_macs(&m_act[first], held + lo, static_cast<std::size_t>(hi - lo + 1));
+      }
     }
     if (__builtin_expect(!m_faults.empty(), 0)) apply_mult_faults(acc, m_total_cycles - 1);
   }
@@ -365,6 +413,7 @@ void array_core::step_ws_sums(Acc* acc) {
 void array_core::step_ws() {
   if (m_wide_acc) step_ws_sums(m_acc64.data());
   else step_ws_sums(m_acc32.data());
+  if (m_counting) count_cycle(m_phase == phase::preload ? stage::preload : stage::compute);
   // Activations move east every cycle; weights move south only while preloading.
   for (unsigned i = 0; i < m_rows; ++i) m_act_edge[i] = m_act[i * m_cols + m_cols - 1];
   std::memmove(&m_act[1], &m_act[0], (m_act.size() - 1) * sizeof(std::int16_t));

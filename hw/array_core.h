@@ -77,9 +77,16 @@ class array_core final : public array_engine {
   void set_faults(std::vector<faults::fault> list) override;
   const std::vector<faults::fault>& active_faults() const override { return m_faults; }
 
+  const activity& counts() const override { return m_counts; }
+  void set_counting(bool on) override { m_counting = on; }
+
  private:
   template <class Acc, class Mul>
   void compute_macs(Acc* acc, const Mul& mul);
+  // The MACs of a run of n PEs (activity counting).
+  void count_macs(const std::int16_t* act, const std::int16_t* wgt, std::size_t n);
+  // The registers clocked in a cycle of stage s (activity counting).
+  void count_cycle(stage s);
   template <class Acc>
   void drain_row(Acc* acc);
   template <class Acc>
@@ -141,6 +148,9 @@ class array_core final : public array_engine {
   std::uint64_t m_fold = 0;
   std::uint64_t m_t = 0, m_compute_len = 0, m_drain_cycle = 0;
   std::uint64_t m_job_cycles = 0, m_total_cycles = 0;
+  bool m_counting = true;
+  activity m_counts;
+  std::uint64_t m_cycle_macs = 0;  // MACs of the current cycle (counting)
 };
 
 }  // namespace axsa::hw

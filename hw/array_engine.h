@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "hw/activity.h"
 #include "hw/fault.h"
 #include "hw/array_config.h"
 #include "hw/multiplier.h"
@@ -59,6 +60,11 @@ class array_engine {
   }
   virtual std::uint64_t job_cycles() const = 0;
   virtual std::uint64_t total_cycles() const = 0;
+
+  // The array's activity since construction (hw/activity.h; the bus fields stay 0). Counting is on
+  // from construction; off, the counts stop where they are (the fast engine then saves its cost).
+  virtual const activity& counts() const = 0;
+  virtual void set_counting(bool on) = 0;
 
   // State during the current cycle: the links into and out of PE (r, c), its accumulator (wrapped
   // to A bits), whether it accumulates on this cycle's edge, and column c's drain output (the

@@ -90,4 +90,10 @@ void mac_slot(std::uint64_t* acc, const std::int16_t* act, const std::int16_t* w
 
 const char* table_kernel_name() { return has_avx2 ? "avx2" : "scalar"; }
 
+std::uint64_t zero_pairs(const std::int16_t* act, const std::int16_t* wgt, std::size_t n) {
+  std::uint32_t zeros = 0;  // vectorises; n is at most R*C = 16384
+  for (std::size_t i = 0; i < n; ++i) zeros += static_cast<std::uint32_t>((act[i] == 0) | (wgt[i] == 0));
+  return zeros;
+}
+
 }  // namespace axsa::hw::kernels

@@ -24,6 +24,9 @@ void mac_slot(std::uint32_t* acc, const std::int16_t* act, const std::int16_t* w
 void mac_slot(std::uint64_t* acc, const std::int16_t* act, const std::int16_t* wgt, std::size_t n,
               const multiplier& m);
 
+// Pairs among the n with a zero activation or a zero weight (activity counting).
+std::uint64_t zero_pairs(const std::int16_t* act, const std::int16_t* wgt, std::size_t n);
+
 // Which table loop this CPU runs ("avx2" or "scalar"), for benchmark reports.
 const char* table_kernel_name();
 

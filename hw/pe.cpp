@@ -38,14 +38,27 @@ pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, bool mult_s
 void pe::evaluate() {
   const operand a = west->read();
   m_east.write(a);
-  if (load_weight->read()) {
+  const bool load = load_weight->read();
+  if (load) {
     m_weight[0].write(north->read());
     for (unsigned s = 1; s < m_hop; ++s) m_weight[s].write(m_weight[s - 1].read());
   }
-  std::uint64_t sum = pass_sum->read() ? sum_in->read() : m_acc.read();
+  const bool pass = pass_sum->read();
+  std::uint64_t sum = pass ? sum_in->read() : m_acc.read();
   // The product comes from the multiplier submodule, which reads its own operand ports.
-  if (a.valid && m_mult.b->read().valid) sum += static_cast<std::uint64_t>(static_cast<std::int64_t>(m_mult.product()));
+  const operand b = m_mult.b->read();
+  const bool mac = a.valid && b.valid;
+  if (mac) sum += static_cast<std::uint64_t>(static_cast<std::int64_t>(m_mult.product()));
   m_acc.write(sum);
+  if (m_counting) {
+    m_counts.act_writes += 1;
+    if (load) m_counts.weight_writes += m_hop;
+    if (pass || mac) m_counts.acc_writes += 1;
+    if (mac) {
+      m_counts.macs += 1;
+      m_counts.zero_macs += a.value == 0 || b.value == 0;
+    }
+  }
 }
 
 void pe::commit() {

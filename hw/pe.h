@@ -66,6 +66,14 @@ class pe : public sc_core::sc_module {
   multiplier_unit& mult() { return m_mult; }
   const multiplier_unit& mult() const { return m_mult; }
   saboteur* mult_saboteur() { return m_mult_saboteur.get(); }
+  // What this PE did since construction (hw/activity.h): MACs (and those with a zero operand), and
+  // writes of its activation, weight and accumulator registers. Counting can be switched off.
+  struct counts {
+    std::uint64_t macs = 0, zero_macs = 0, act_writes = 0, weight_writes = 0, acc_writes = 0;
+  };
+  const counts& activity() const { return m_counts; }
+  void set_counting(bool on) { m_counting = on; }
+
   // Test hook for co-verification: overwrite the accumulator.
   void poke_acc(std::int64_t value) { m_acc.reset(static_cast<std::uint64_t>(value)); }
 
@@ -77,6 +85,8 @@ class pe : public sc_core::sc_module {
   clocked_reg<operand> m_east;
   std::unique_ptr<clocked_reg<operand>[]> m_weight;  // weight registers; the last one drives south
   clocked_reg<std::uint64_t> m_acc;                  // modulo 2^64, read wrapped to A bits
+  bool m_counting = true;
+  counts m_counts;
 };
 
 }  // namespace axsa::hw

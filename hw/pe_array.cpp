@@ -125,6 +125,7 @@ void pe_array::load_feeders() {
     operand v;
     if (m_busy) {
       if (const auto a = df.west_operand(m_tile, m_stage, m_t, r)) v = {m_job.act[a->row * k + a->col], true};
+      if (m_counting && v.valid) ++m_own.act_buffer_reads;
     }
     m_west_feeder.load(r, v);
   }
@@ -132,6 +133,7 @@ void pe_array::load_feeders() {
     operand v;
     if (m_busy) {
       if (const auto w = df.north_operand(m_tile, m_stage, m_t, c)) v = {m_job.weight[w->row * n + w->col], true};
+      if (m_counting && v.valid) ++m_own.weight_buffer_reads;
     }
     m_north_feeder.load(c, v);
   }
@@ -153,7 +155,13 @@ void pe_array::step() {
     std::int64_t& out = m_job.out[o->m * m_job.shape.n + o->n];
     const std::uint64_t v = m_drain.col[c]->read();
     out = wrap_signed(o->add ? static_cast<std::uint64_t>(out) + v : v, m_cfg.acc_bits);
+    if (m_counting) {
+      ++m_own.drain_moves;
+      ++m_own.out_buffer_writes;
+      m_own.out_buffer_reads += o->add;
+    }
   }
+  if (m_counting) ++m_own.cycles;
   for (auto& p : m_pes) p->evaluate();
   // The controller's next state: the next cycle of this stage, the next stage, the next fold, or done.
   if (++m_t == m_flow->stage_cycles(m_stage)) {
@@ -185,6 +193,24 @@ std::int32_t pe_array::west_in(unsigned r, unsigned c) const {
 
 std::int32_t pe_array::north_in(unsigned r, unsigned c) const {
   return r == 0 ? m_north_feeder.value(c).value : at(r - 1, c).south_value().value;
+}
+
+const activity& pe_array::counts() const {
+  m_counts = m_own;
+  for (const auto& p : m_pes) {
+    const pe::counts& c = p->activity();
+    m_counts.macs += c.macs;
+    m_counts.zero_macs += c.zero_macs;
+    m_counts.act_reg_writes += c.act_writes;
+    m_counts.weight_reg_writes += c.weight_writes;
+    m_counts.acc_writes += c.acc_writes;
+  }
+  return m_counts;
+}
+
+void pe_array::set_counting(bool on) {
+  m_counting = on;
+  for (auto& p : m_pes) p->set_counting(on);
 }
 
 std::int64_t pe_array::drain_out(unsigned c) const {

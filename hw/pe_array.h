@@ -54,6 +54,10 @@ class pe_array final : public array_engine {
   std::int64_t drain_out(unsigned c) const override;
   void poke_acc(unsigned r, unsigned c, std::int64_t value) override { at(r, c).poke_acc(value); }
 
+  // The controller's counts (cycles, feeder reads, drain moves) plus every PE's own.
+  const activity& counts() const override;
+  void set_counting(bool on) override;
+
   pe& at(unsigned r, unsigned c) { return *m_pes[static_cast<std::size_t>(r) * m_cols + c]; }
   const pe& at(unsigned r, unsigned c) const { return *m_pes[static_cast<std::size_t>(r) * m_cols + c]; }
   // The saboteur on PE (r, c)'s north input, or nullptr where none is planned.
@@ -84,6 +88,9 @@ class pe_array final : public array_engine {
   bool m_busy = false;
   stage m_stage = stage::compute;
   std::uint64_t m_fold = 0, m_t = 0, m_job_cycles = 0;
+  bool m_counting = true;
+  activity m_own;                // the controller's part of the counts
+  mutable activity m_counts;     // m_own plus the PEs', summed when asked
 };
 
 }  // namespace axsa::hw

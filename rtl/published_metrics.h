@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace axsa::rtl {
 
@@ -16,5 +17,7 @@ struct published_metrics {
 
 // nullptr when the name is not in the published table.
 const published_metrics* find_published(const std::string& name);
+// Every row of the table, in its order.
+const std::vector<published_metrics>& all_published();
 
 }  // namespace axsa::rtl

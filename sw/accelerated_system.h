@@ -18,6 +18,7 @@ class accelerated_system : public sc_core::sc_module {
     host.set_fault_port([this](std::uint64_t offset, unsigned bit, bool value) {
       accelerator.stick_weight_bit(offset, bit, value);
     });
+    host.set_activity_probe([this] { return accelerator.counts(); });
     accelerator.irq(m_irq);
     host.irq(m_irq);
   }

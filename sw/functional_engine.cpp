@@ -40,7 +40,13 @@ functional_engine::resident_layer& functional_engine::resident(const void* weigh
   return it->second;
 }
 
-void functional_engine::write_weights(const void* weight_id, const std::int16_t* w, std::size_t count, gemm_stats&) {
+void functional_engine::write_weights(const void* weight_id, const std::int16_t* w, std::size_t count, gemm_stats& cost) {
+  if (m_counting && m_host) {
+    uploaded_region& u = place(weight_id, count);
+    u.pinned = true;
+    u.source.clear();
+    bus_transfer(cost.activity, 2 * count, true);
+  }
   resident_layer& r = m_memory[weight_id];
   if (r.words.size() != count) {
     if (!r.stuck.empty()) throw config_error("weight memory: a layer with stuck bits cannot change its size");
@@ -50,8 +56,9 @@ void functional_engine::write_weights(const void* weight_id, const std::int16_t*
   for (const stuck_weight_bit& b : r.stuck) r.words[b.index] = stick_bit(r.words[b.index], b.bit, b.value, m_cfg.data_bits);
 }
 
-void functional_engine::read_weights(const void* weight_id, std::int16_t* out, std::size_t count, gemm_stats&) {
+void functional_engine::read_weights(const void* weight_id, std::int16_t* out, std::size_t count, gemm_stats& cost) {
   const resident_layer& r = resident(weight_id, count);
+  if (m_counting && m_host) bus_transfer(cost.activity, 2 * count, false);
   std::copy(r.words.begin(), r.words.end(), out);
 }
 
@@ -83,12 +90,66 @@ gemm_stats functional_engine::gemm(const hw::gemm_shape& shape, const std::int16
   gemm_stats st;
   st.gemms = 1;
   const std::size_t rows = m_rows_per_job ? std::max<std::size_t>(1, m_rows_per_job(shape)) : shape.m;
+  hw::activity& a = st.activity;
+  if (m_counting && m_host) {
+    // As host_driver::gemm: the weights unless resident or unchanged, K, N and three offsets.
+    uploaded_region& r = place(weight_id, shape.k * shape.n);
+    const std::size_t count = shape.k * shape.n;
+    if (!r.pinned && (r.source.size() != count || !std::equal(r.source.begin(), r.source.end(), weight))) {
+      bus_transfer(a, 2 * count, true);
+      if (weight_id != nullptr) r.source.assign(weight, weight + count);
+    }
+    bus_registers(a, 5);
+  }
   for (std::size_t m0 = 0; m0 < shape.m; m0 += rows) {
     const hw::gemm_shape part{std::min(rows, shape.m - m0), shape.k, shape.n};
     st.array_cycles += hw::gemm_cycles(part, m_cfg.rows, m_cfg.cols);
+    if (!m_counting) continue;
+    a += hw::gemm_activity(m_cfg, part);
+    if (m_host) {
+      // Per job: the activations, M and START; STATUS and CYCLES; the results; CLEAR.
+      bus_transfer(a, 2 * part.m * part.k, true);
+      bus_registers(a, 5);
+      bus_transfer(a, 8 * part.m * part.n, false);
+      bus_registers(a, 1);
+    }
   }
+  if (m_counting) a.zero_macs = hw::zero_operand_macs(shape, act, weight);
   st.macs = static_cast<std::uint64_t>(shape.m) * shape.k * shape.n;
   return st;
+}
+
+void functional_engine::set_host_model(host_model model) {
+  if (!model.rows_per_job || model.beat_bytes == 0) throw config_error("host model without job split or bus beat");
+  m_rows_per_job = model.rows_per_job;
+  m_host = std::move(model);
+}
+
+void functional_engine::bus_transfer(hw::activity& a, std::uint64_t bytes, bool write) const {
+  a.bus_transactions += 1;
+  a.bus_beats += (bytes + m_host->beat_bytes - 1) / m_host->beat_bytes;
+  (write ? a.bus_write_bytes : a.bus_read_bytes) += bytes;
+}
+
+void functional_engine::bus_registers(hw::activity& a, unsigned accesses) {
+  a.bus_transactions += accesses;
+  a.bus_beats += accesses;
+}
+
+// host_driver::place(), mirrored: a region per layer while they all fit, else start again at 0.
+functional_engine::uploaded_region& functional_engine::place(const void* weight_id, std::size_t count) {
+  const auto it = m_uploaded.find(weight_id);
+  if (it != m_uploaded.end() && it->second.count == count) return it->second;
+  if (it != m_uploaded.end()) m_uploaded.erase(it);
+  const std::uint64_t bytes = (2 * std::uint64_t{count} + 7) / 8 * 8;
+  if (m_next_region + bytes > m_host->weight_bytes) {
+    m_uploaded.clear();
+    m_next_region = 0;
+  }
+  uploaded_region& r = m_uploaded[weight_id];
+  r.count = count;
+  if (weight_id != nullptr) m_next_region += bytes;
+  return r;
 }
 
 // Accumulates modulo 2^32 or 2^64 and wraps to acc_bits at the end: the same value as the

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "hw/array_config.h"
@@ -40,6 +41,11 @@ class functional_engine final : public gemm_backend {
   // the buffers in use): cycles are then counted job by job, as the array runs them, so the twin
   // reports the cycles of the TLM run. Unset: every GEMM is one job.
   void set_rows_per_job(std::function<std::size_t(const hw::gemm_shape&)> rows) { m_rows_per_job = std::move(rows); }
+  // The TLM system the twin stands for: jobs split as the host driver splits them for these buffers,
+  // and the bus traffic (activity's bus fields) the driver would cause, weight uploads included.
+  void set_host_model(host_model model);
+  // Activity counting (gemm_stats::activity): on from construction.
+  void set_counting(bool on) { m_counting = on; }
 
   // The weight memory, without bus costs: resident layers and their stuck bits.
   void write_weights(const void* weight_id, const std::int16_t* w, std::size_t count, gemm_stats& cost) override;
@@ -59,6 +65,20 @@ class functional_engine final : public gemm_backend {
   bool m_zero_wgt_is_zero = true;             // mult(a, 0) == 0 for every a
   std::vector<std::int16_t> m_scratch;        // transposed operand
   std::function<std::size_t(const hw::gemm_shape&)> m_rows_per_job;
+  bool m_counting = true;
+  // The host driver's bus traffic, mirrored (set_host_buffers): its weight regions (bytes placed,
+  // the copy last uploaded) and where the next region goes.
+  std::optional<host_model> m_host;
+  struct uploaded_region {
+    std::size_t count = 0;
+    std::vector<std::int16_t> source;
+    bool pinned = false;
+  };
+  std::map<const void*, uploaded_region> m_uploaded;
+  std::uint64_t m_next_region = 0;
+  uploaded_region& place(const void* weight_id, std::size_t count);
+  void bus_transfer(hw::activity& a, std::uint64_t bytes, bool write) const;
+  static void bus_registers(hw::activity& a, unsigned accesses);
   struct resident_layer {
     std::vector<std::int16_t> words;
     std::vector<stuck_weight_bit> stuck;  // in the order installed

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "hw/activity.h"
 #include "hw/array_config.h"
 
 namespace axsa::sw {
@@ -15,6 +17,25 @@ struct gemm_stats {
   std::uint64_t array_cycles = 0;
   std::uint64_t bus_cycles = 0;  // bus transfer cycles (0 for the functional twin)
   std::uint64_t macs = 0;        // useful multiply-accumulates, M*K*N summed
+  hw::activity activity;         // the events an energy model charges (hw/activity.h)
+
+  gemm_stats& operator+=(const gemm_stats& o) {
+    gemms += o.gemms;
+    array_cycles += o.array_cycles;
+    bus_cycles += o.bus_cycles;
+    macs += o.macs;
+    activity += o.activity;
+    return *this;
+  }
+};
+
+// What the functional twin needs to stand for a TLM run (host_driver::model() fills it): how the
+// host driver splits a GEMM into accelerator jobs, the weight buffer's size (where the driver keeps
+// layers resident) and the bytes per bus beat.
+struct host_model {
+  std::function<std::size_t(const hw::gemm_shape&)> rows_per_job;
+  std::uint64_t weight_bytes = 0;
+  std::uint64_t beat_bytes = 8;
 };
 
 // A permanent fault of the accelerator's weight memory: bit `bit` (0 = the LSB of the W-bit weight,

@@ -64,6 +64,15 @@ std::size_t host_driver::rows_per_job(const hw::gemm_shape& shape, const tlm_mod
   return std::min({shape.m, sizes.act_bytes / (2 * shape.k), sizes.out_bytes / (8 * shape.n)});
 }
 
+host_model host_driver::model(const tlm_model::buffer_sizes& sizes) {
+  sizes.validate();
+  host_model m;
+  m.rows_per_job = [sizes](const hw::gemm_shape& s) { return rows_per_job(s, sizes); };
+  m.weight_bytes = sizes.weight_bytes;
+  m.beat_bytes = tlm_model::bus_beat_bytes;
+  return m;
+}
+
 gemm_stats host_driver::gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight,
                              std::int64_t* out, const void* weight_id) {
   shape.validate();
@@ -79,6 +88,7 @@ gemm_stats host_driver::gemm(const hw::gemm_shape& shape, const std::int16_t* ac
   }
   gemm_stats st;
   const std::uint64_t bus_before = m_bus_cycles;
+  const hw::activity activity_before = probe();
   // Resident weights are used as they are; others are uploaded when the host's copy changed.
   weight_region_entry& r = place(weight_id, K * N);
   if (!r.pinned && (r.source.size() != K * N || !std::equal(r.source.begin(), r.source.end(), weight))) {
@@ -120,6 +130,7 @@ gemm_stats host_driver::gemm(const hw::gemm_shape& shape, const std::int16_t* ac
     st.macs += static_cast<std::uint64_t>(mr) * K * N;
   }
   st.bus_cycles = m_bus_cycles - bus_before;
+  st.activity = probe().since(activity_before);
   return st;
 }
 
@@ -170,11 +181,13 @@ std::uint64_t host_driver::weight_region(const void* weight_id) const {
 void host_driver::write_weights(const void* weight_id, const std::int16_t* w, std::size_t count, gemm_stats& cost) {
   if (weight_id == nullptr) throw config_error("weight memory: a resident layer needs an identity");
   const std::uint64_t bus_before = m_bus_cycles;
+  const hw::activity activity_before = probe();
   weight_region_entry& r = place(weight_id, count);
   access(tlm::TLM_WRITE_COMMAND, tlm_model::weight_base + r.offset, const_cast<std::int16_t*>(w), 2 * count);
   r.pinned = true;
   r.source.clear();
   cost.bus_cycles += m_bus_cycles - bus_before;
+  cost.activity += probe().since(activity_before);
 }
 
 void host_driver::read_weights(const void* weight_id, std::int16_t* out, std::size_t count, gemm_stats& cost) {
@@ -183,8 +196,10 @@ void host_driver::read_weights(const void* weight_id, std::int16_t* out, std::si
     throw config_error("weight memory: the layer is not resident (write its weights first)");
   }
   const std::uint64_t bus_before = m_bus_cycles;
+  const hw::activity activity_before = probe();
   access(tlm::TLM_READ_COMMAND, tlm_model::weight_base + it->second.offset, out, 2 * count);
   cost.bus_cycles += m_bus_cycles - bus_before;
+  cost.activity += probe().since(activity_before);
 }
 
 void host_driver::stick_weight_bits(const void* weight_id, const std::vector<stuck_weight_bit>& bits) {

@@ -50,6 +50,8 @@ class host_driver : public sc_core::sc_module, public gemm_backend {
   // Rows of M the driver puts in one job so that operands and results fit the buffers (0 when one
   // row does not fit). Fault campaigns use it to lay out cycles exactly as the driver does.
   static std::size_t rows_per_job(const hw::gemm_shape& shape, const tlm_model::buffer_sizes& sizes);
+  // What the functional twin needs to report this driver's cycles and bus traffic (sw/gemm_backend.h).
+  static host_model model(const tlm_model::buffer_sizes& sizes);
 
   gemm_stats gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight, std::int64_t* out,
                   const void* weight_id) override;
@@ -72,6 +74,10 @@ class host_driver : public sc_core::sc_module, public gemm_backend {
   void stick_weight_bits(const void* weight_id, const std::vector<stuck_weight_bit>& bits) override;
   using fault_port = std::function<void(std::uint64_t byte_offset, unsigned bit, bool value)>;
   void set_fault_port(fault_port port) { m_fault_port = std::move(port); }
+  // Where the driver reads the accelerator's activity counts (a probe beside the bus, as an
+  // instrumented system has): each GEMM's stats then carry the activity it caused.
+  using activity_probe = std::function<hw::activity()>;
+  void set_activity_probe(activity_probe probe) { m_activity_probe = std::move(probe); }
   // Byte offset of a resident layer's region in the weight buffer.
   std::uint64_t weight_region(const void* weight_id) const;
 
@@ -97,6 +103,8 @@ class host_driver : public sc_core::sc_module, public gemm_backend {
   std::uint64_t m_next_region = 0;
   weight_region_entry& place(const void* weight_id, std::size_t count);
   fault_port m_fault_port;
+  activity_probe m_activity_probe;
+  hw::activity probe() const { return m_activity_probe ? m_activity_probe() : hw::activity{}; }
   double m_watchdog_factor = 2.0;
 };
 

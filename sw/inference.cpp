@@ -21,12 +21,7 @@ const char* kind_name(layer_kind k) {
   return "?";
 }
 
-void add(gemm_stats& a, const gemm_stats& b) {
-  a.gemms += b.gemms;
-  a.array_cycles += b.array_cycles;
-  a.bus_cycles += b.bus_cycles;
-  a.macs += b.macs;
-}
+void add(gemm_stats& a, const gemm_stats& b) { a += b; }
 
 // im2col of a batch: row (b, oy, ox), column (c, dy, dx); zero outside the input. The window's
 // rows and columns inside the input are worked out once per output pixel, so the copy itself has

@@ -66,7 +66,7 @@ sw::inference_result run_functional(const sw::qnetwork& net, const hw::array_con
                      : shared;
       sw::functional_engine engine(cfg, own);
       // Cycles as the TLM run spends them: the driver splits M to fit the accelerator's buffers.
-      engine.set_rows_per_job([](const hw::gemm_shape& s) { return sw::host_driver::rows_per_job(s, {}); });
+      engine.set_host_model(sw::host_driver::model({}));
       parts[j] = sw::run_inference(net, engine, images, f, c, batch, exits);
     } catch (...) {
       errors[j] = std::current_exception();

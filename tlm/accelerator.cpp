@@ -116,6 +116,15 @@ accelerator::decoded accelerator::decode(std::uint64_t address) const {
 // ---------------------------------------------------------------------------------------------
 // Blocking transport
 
+hw::activity accelerator::counts() const {
+  hw::activity a = array.engine().counts();
+  a.bus_transactions = m_bus.bus_transactions;
+  a.bus_beats = m_bus.bus_beats;
+  a.bus_write_bytes = m_bus.bus_write_bytes;
+  a.bus_read_bytes = m_bus.bus_read_bytes;
+  return a;
+}
+
 void accelerator::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   const decoded d = decode(trans.get_address());
   tlm::tlm_response_status status = tlm::TLM_ADDRESS_ERROR_RESPONSE;
@@ -132,6 +141,15 @@ void accelerator::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time&
   if (status == tlm::TLM_OK_RESPONSE && trans.get_command() != tlm::TLM_IGNORE_COMMAND) {
     m_bus_cycles += cycles;
     delay += cycles_to_time(cycles);
+    // Activity: one beat per register access, one per 8 bytes of a buffer access.
+    const std::uint64_t len = trans.get_data_length();
+    ++m_bus.bus_transactions;
+    if (d.where == region::registers) {
+      ++m_bus.bus_beats;
+    } else {
+      m_bus.bus_beats += (len + bus_beat_bytes - 1) / bus_beat_bytes;
+      (trans.get_command() == tlm::TLM_WRITE_COMMAND ? m_bus.bus_write_bytes : m_bus.bus_read_bytes) += len;
+    }
   }
   trans.set_response_status(status);
 }

@@ -17,6 +17,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "hw/activity.h"
 #include "hw/array_config.h"
 #include "hw/array_core.h"
 #include "hw/systolic_array.h"
@@ -96,6 +97,9 @@ class accelerator : public sc_core::sc_module {
   bool busy() const { return m_busy; }
   // Latency cycles charged to b_transport callers so far.
   std::uint64_t bus_cycles() const { return m_bus_cycles; }
+  // Activity since reset (hw/activity.h): the array's counts plus the bus traffic b_transport answered
+  // with TLM_OK_RESPONSE (DMI and debug accesses are not counted).
+  hw::activity counts() const;
   // Array cycles of the last completed job (the CYCLES register).
   std::uint64_t last_job_cycles() const { return m_last_job_cycles; }
   // The one place where cycles of the array clock become SystemC time.
@@ -165,6 +169,7 @@ class accelerator : public sc_core::sc_module {
   hw::gemm_job m_job{};
   bool m_dmi_granted = false;
   std::uint64_t m_bus_cycles = 0;
+  hw::activity m_bus;  // the bus fields
   sc_core::sc_event m_start_event;
   sc_core::sc_event m_irq_event;  // irq is driven by one process (sc_signal allows one writer)
 };
