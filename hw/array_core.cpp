@@ -89,6 +89,8 @@ void array_core::begin_fold() {
   }
   m_drain_cycle = 0;
   m_phase = phase::compute;
+  if (m_counting) count_fold_zeros();
+  else m_fold_zeros_counted = false;
   // Row i's feeder reads m_act_src[t * m_act_step + m_act_off[i]], the activation k = t - west_skew(i)
   // of the descriptor, only ever with k inside 0..K-1, so every index is inside its array. Normally that is the operand itself. When K is a
   // multiple of 1024 the R rows of one cycle lie a multiple of 2 KiB apart and compete for one or two
@@ -203,7 +205,32 @@ void array_core::compute_macs(Acc* acc, const Mul& mul) {
 void array_core::count_macs(const std::int16_t* act, const std::int16_t* wgt, std::size_t n) {
   m_counts.macs += n;
   m_cycle_macs += n;
-  m_counts.zero_macs += kernels::zero_pairs(act, wgt, n);
+  if (!m_fold_zeros_counted) m_counts.zero_macs += kernels::zero_pairs(act, wgt, n);
+}
+
+// Output-stationary without faults, PE (r, c) meets exactly the pairs (act[m0+r][k], weight[k][n0+c])
+// of its output over a fold, so the fold's zero operands are counted once from its operands: for
+// every k, the zero activations of the tile's rows meet all its columns' weights, and the other way
+// round, minus the pairs counted twice. With faults a multiplier may see other operands, and the
+// MAC loop counts what each one sees.
+void array_core::count_fold_zeros() {
+  m_fold_zeros_counted = !m_ws && m_faults.empty();
+  if (!m_fold_zeros_counted) return;
+  const std::size_t K = m_job.shape.k, N = m_job.shape.n;
+  m_zero_act.assign(K, 0);
+  for (unsigned r = 0; r < m_tile.rows_used; ++r) {
+    const std::int16_t* a = m_job.act + (m_tile.m0 + r) * K;
+    for (std::size_t k = 0; k < K; ++k) m_zero_act[k] += a[k] == 0;
+  }
+  std::uint64_t zeros = 0;
+  for (std::size_t k = 0; k < K; ++k) {
+    const std::uint64_t za = m_zero_act[k];
+    std::uint64_t zw = 0;
+    const std::int16_t* w = m_job.weight + k * N + m_tile.n0;
+    for (unsigned c = 0; c < m_tile.cols_used; ++c) zw += w[c] == 0;
+    zeros += za * m_tile.cols_used + zw * m_tile.rows_used - za * zw;
+  }
+  m_counts.zero_macs += zeros;
 }
 
 // Every activation register is clocked each cycle of a job; the weight registers when the stage's

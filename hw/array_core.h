@@ -85,6 +85,7 @@ class array_core final : public array_engine {
   void compute_macs(Acc* acc, const Mul& mul);
   // The MACs of a run of n PEs (activity counting).
   void count_macs(const std::int16_t* act, const std::int16_t* wgt, std::size_t n);
+  void count_fold_zeros();
   // The registers clocked in a cycle of stage s (activity counting).
   void count_cycle(stage s);
   template <class Acc>
@@ -151,6 +152,8 @@ class array_core final : public array_engine {
   bool m_counting = true;
   activity m_counts;
   std::uint64_t m_cycle_macs = 0;  // MACs of the current cycle (counting)
+  bool m_fold_zeros_counted = false;  // this fold's zero operands were counted at its start
+  std::vector<std::uint32_t> m_zero_act;  // zero activations per k among the fold's rows
 };
 
 }  // namespace axsa::hw

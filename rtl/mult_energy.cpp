@@ -43,18 +43,24 @@ multiplier_energy energy_per_product(const std::string& name, unsigned data_bits
     out.basis = "exact " + std::to_string(data_bits) + "-bit multiply (energy table)";
     return out;
   }
-  const mult_entry& e = find_entry(name);
-  out.bits = e.bits;
-  const double exact = table.mult_pj(e.bits);
-  const std::string origin = e.origin;
-  if (const published_metrics* p = find_published(name); origin == "evoapprox" && p != nullptr) {
+  const mult_entry* registered = nullptr;
+  for (const auto& r : registered_entries())
+    if (r.name == name) registered = &r;
+  const published_metrics* published = find_published(name);
+  // A circuit of the published EvoApprox table needs no build to be costed.
+  if (registered == nullptr && published == nullptr) (void)find_entry(name);  // throws, listing the names
+  const bool evoapprox = registered == nullptr || std::string(registered->origin) == "evoapprox";
+  const unsigned bits = registered != nullptr ? registered->bits : published->bits;
+  out.bits = bits;
+  const double exact = table.mult_pj(bits);
+  if (const published_metrics* p = published; evoapprox && p != nullptr) {
     const double pd = p->power_mw * p->delay_ns;  // mW x ns = pJ per operation
     const published_metrics* ref = nullptr;
     for (const auto& r : all_published())
-      if (r.exact && r.bits == e.bits) ref = &r;
-    if (p->exact || (ref != nullptr && ref->name == name)) {
+      if (r.exact && r.bits == bits && ref == nullptr) ref = &r;
+    if (p->exact) {
       out.pj = exact;
-      out.basis = "exact " + std::to_string(e.bits) + "-bit EvoApprox circuit (energy table)";
+      out.basis = "exact " + std::to_string(bits) + "-bit EvoApprox circuit (energy table)";
     } else if (ref != nullptr) {
       const double rpd = ref->power_mw * ref->delay_ns;
       out.pj = exact * pd / rpd;
@@ -62,11 +68,12 @@ multiplier_energy energy_per_product(const std::string& name, unsigned data_bits
                   " (" + ref->name + ")";
     } else {
       out.pj = pd;
-      out.basis = format("EvoApprox PDK45 power x delay %.3f pJ (%.0f: no exact circuit of this width in the table)", pd, e.bits);
+      out.basis = format("EvoApprox PDK45 power x delay %.3f pJ (%.0f bits: no exact circuit of this width in the table)", pd, bits);
     }
     return out;
   }
-  const std::string exact_name = "exact" + std::to_string(e.bits);
+  const mult_entry& e = *registered;
+  const std::string exact_name = "exact" + std::to_string(bits);
   if (name == exact_name) {
     out.pj = exact;
     out.basis = "exact " + std::to_string(e.bits) + "-bit in-house circuit (energy table)";

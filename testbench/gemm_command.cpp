@@ -14,6 +14,7 @@
 #include "rtl/mult_registry.h"
 #include "sw/gemm_workload.h"
 #include "testbench/commands.h"
+#include "testbench/energy_options.h"
 #include "testbench/json.h"
 #include "testbench/options.h"
 
@@ -95,6 +96,7 @@ int run_gemm(const std::vector<std::string>& args) {
      "inject a fault, site:kind:row:col:bit[:first[:last]] (docs/faults.md); repeatable. The result is then\n"
      "compared with the fault-free reference and the changed outputs are counted")
     ("json", "print one JSON object instead of text");
+  add_energy_options(desc);
   const array_options array;  // the defaults of hw::array_config
   add_array_options(desc, array);
   po::variables_map vm;
@@ -121,6 +123,7 @@ int run_gemm(const std::vector<std::string>& args) {
   const auto quantum = ranged(vm, "quantum", 1, 1ll << 40);
   const sw::operand_fill fill = sw::parse_fill(vm["fill"].as<std::string>());
   const bool json = vm.count("json") > 0;
+  const std::optional<energy_request> energy = energy_from_options(vm);
   const std::string mult_name = vm["mult"].as<std::string>();
   const rtl::eval_mode eval = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
   // The array's multiplier, and the reference's: the behavioural C++ model of an in-house design,
@@ -190,6 +193,13 @@ int run_gemm(const std::vector<std::string>& args) {
   const double util = hw::utilization(shape, cfg.rows, cfg.cols, tb.cycles);
   const double pe_cycles = static_cast<double>(tb.cycles) * cfg.rows * cfg.cols;
   const double rate = tb.seconds > 0 ? pe_cycles / tb.seconds : 0.0;
+  // The array alone: no bus, so no off-chip traffic; the operand and result buffers at their TLM sizes.
+  std::optional<energy_report> energy_per_gemm;
+  if (energy) {
+    hw::energy_setup setup;
+    setup.cfg = cfg;
+    energy_per_gemm = estimate(*energy, tb.array.engine().counts(), setup, mult_name, 1.0);
+  }
 
   if (json) {
     json_object o;
@@ -205,6 +215,16 @@ int run_gemm(const std::vector<std::string>& args) {
     o.add("utilization", util).add("wall_seconds", tb.seconds).add("pe_cycles_per_second", rate);
     o.add("match", match).add("mismatches", std::uint64_t{mismatches});
     o.add("faults_injected", std::uint64_t{fault_list.size()});
+    if (energy_per_gemm) {
+      const hw::activity& a = tb.array.engine().counts();
+      json_object ao;
+      ao.add("macs", a.macs).add("zero_macs", a.zero_macs).add("act_reg_writes", a.act_reg_writes);
+      ao.add("weight_reg_writes", a.weight_reg_writes).add("acc_writes", a.acc_writes).add("drain_moves", a.drain_moves);
+      ao.add("act_buffer_reads", a.act_buffer_reads).add("weight_buffer_reads", a.weight_buffer_reads);
+      ao.add("out_buffer_writes", a.out_buffer_writes).add("out_buffer_reads", a.out_buffer_reads);
+      o.raw("activity", ao.str());
+      o.raw("energy", energy_json(*energy_per_gemm));
+    }
     std::cout << o.str() << std::endl;
   } else {
     std::cout << "array        " << cfg.rows << "x" << cfg.cols << ", W=" << cfg.data_bits << ", A=" << cfg.acc_bits
@@ -220,6 +240,10 @@ int run_gemm(const std::vector<std::string>& args) {
     if (!fault_list.empty()) {
       std::cout << "faults       " << fault_list.size() << " injected; " << mismatches << " of " << out.size()
                 << " outputs differ from the fault-free result\n";
+    }
+    if (energy_per_gemm) {
+      std::cout << std::flush;
+      print_energy(*energy_per_gemm, "GEMM");
     }
     if (!match && fault_list.empty()) {
       std::cout << "             " << mismatches << " of " << out.size() << " outputs differ; first at m="

@@ -15,6 +15,7 @@
 #include "sw/functional_engine.h"
 #include "sw/inference.h"
 #include "testbench/commands.h"
+#include "testbench/energy_options.h"
 #include "testbench/json.h"
 #include "testbench/options.h"
 
@@ -141,6 +142,7 @@ int run_infer(const std::vector<std::string>& args) {
     ("jobs", po::value<long long>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
      "threads for the functional twin")
     ("json", "print one JSON object instead of text");
+  add_energy_options(desc);
   po::variables_map vm;
   if (!parse_command("infer",
                      "Quantises a CNN to W bits (docs/quantization.md) and classifies MNIST test images with it on the\n"
@@ -162,6 +164,7 @@ int run_infer(const std::vector<std::string>& args) {
   const auto calibration = ranged(vm, "calibration", 1, 60000);
   const auto jobs = static_cast<unsigned>(ranged(vm, "jobs", 1, 256));
   const bool json = vm.count("json") > 0;
+  const std::optional<energy_request> energy = energy_from_options(vm);
   sw::exit_options exits;
   exits.policy = sw::parse_exit_policy(vm["exit-policy"].as<std::string>());
   exits.gamma = vm["gamma"].as<double>();
@@ -248,6 +251,18 @@ int run_infer(const std::vector<std::string>& args) {
   const double cycles_per_image = static_cast<double>(r.totals.array_cycles) / n_img;
   const double util = static_cast<double>(r.totals.macs) /
                       (static_cast<double>(cfg.rows) * cfg.cols * static_cast<double>(r.totals.array_cycles));
+  // Energy per image of what ran (the exits taken, the driver's bus traffic), with the buffers the
+  // accelerator has.
+  std::optional<energy_report> energy_per_image;
+  if (energy) {
+    hw::energy_setup setup;
+    setup.cfg = cfg;
+    const tlm_model::buffer_sizes buffers;
+    setup.act_buffer_bytes = buffers.act_bytes;
+    setup.weight_buffer_bytes = buffers.weight_bytes;
+    setup.out_buffer_bytes = buffers.out_bytes;
+    energy_per_image = estimate(*energy, r.totals.activity, setup, mult, n_img);
+  }
   if (json) {
     json_object o;
     o.add("model", vm["model"].as<std::string>()).add("engine", engine).add("bits", cfg.data_bits);
@@ -274,6 +289,7 @@ int run_infer(const std::vector<std::string>& args) {
       o.raw("exits", list + "]");
     }
     if (vm.count("compare")) o.add("identical", identical);
+    if (energy_per_image) o.raw("energy_per_image", energy_json(*energy_per_image));
     if (engine != "functional") {
       o.add("gemms_issued", std::uint64_t{issued.size()});
       o.add("gemms_off_formula", std::uint64_t{formula_mismatches});
@@ -300,6 +316,7 @@ int run_infer(const std::vector<std::string>& args) {
                 cycles_per_image, static_cast<double>(r.totals.bus_cycles) / n_img, util * 100);
     std::printf("speed        %.1f images/s (%.2f s)\n", n_img / seconds, seconds);
     if (vm.count("compare")) std::printf("compare      %s\n", identical ? "identical to the functional twin" : "DIFFERS from the functional twin");
+    if (energy_per_image) print_energy(*energy_per_image, "image");
     if (multi_exit) {
       std::printf("exits        policy %s, gamma %g; %.0f array cycles per image to the final exit\n",
                   sw::to_string(exits.policy), exits.gamma, cycles_full);

@@ -488,5 +488,63 @@ TEST(evoapprox_slot, fixture_circuits_registered_once_with_correct_metrics) {
 }
 #endif
 
+// --energy: the activity a GEMM causes and its energy by component; the JSON numbers follow the
+// documented counts (MACs = M*K*N, one accumulator write per MAC plus R*C per drain cycle).
+TEST(cli, gemm_energy_reports_activity_and_components) {
+  const auto r = run("gemm --rows 4 --cols 5 --m 9 --k 13 --n 11 --energy --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"macs\": " + std::to_string(9 * 13 * 11) + ","), std::string::npos) << r.out;
+  const unsigned folds = 3 * 3, drain = 4;
+  EXPECT_NE(r.out.find("\"acc_writes\": " + std::to_string(9 * 13 * 11 + folds * drain * 4 * 5) + ","), std::string::npos)
+      << r.out;
+  for (const char* key : {"total_pj", "multipliers_pj", "adders_pj", "registers_pj", "buffers_pj", "offchip_pj",
+                          "mult_pj_per_product", "mult_basis"})
+    EXPECT_NE(r.out.find("\"" + std::string(key) + "\": "), std::string::npos) << key;
+  EXPECT_NE(r.out.find("\"offchip_pj\": 0,"), std::string::npos) << "the array alone has no bus: " << r.out;
+  const auto text = run("gemm --rows 4 --cols 5 --m 9 --k 13 --n 11 --energy");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("nJ per GEMM"), std::string::npos) << text.out;
+}
+
+// The twin's energy per image equals the cycle-accurate TLM run's: same array counts, same bus
+// traffic; and a bad energy table or option is one line naming what is wrong.
+TEST(cli, infer_energy_is_the_same_on_the_twin_and_over_tlm) {
+  const std::string common = "infer --images 8 --rows 8 --cols 8 --energy --json --calibration 100";
+  const auto twin = run(common);
+  const auto tlm = run(common + " --engine systemc");
+  ASSERT_EQ(twin.exit_code, 0) << twin.err;
+  ASSERT_EQ(tlm.exit_code, 0) << tlm.err;
+  const std::regex energy("\"energy_per_image\": (\\{[^}]*\\})");
+  std::smatch a, b;
+  ASSERT_TRUE(std::regex_search(twin.out, a, energy)) << twin.out;
+  ASSERT_TRUE(std::regex_search(tlm.out, b, energy)) << tlm.out;
+  EXPECT_EQ(a[1].str(), b[1].str());
+  EXPECT_EQ(a[1].str().find("\"total_pj\": 0,"), std::string::npos);
+  const auto as = run(common + " --energy-as mul12s_2TE");
+  ASSERT_EQ(as.exit_code, 0) << as.err;
+  EXPECT_NE(as.out.find("\"mult_costed_as\": \"mul12s_2TE\""), std::string::npos) << as.out;
+}
+
+TEST(cli, energy_options_errors_are_one_line) {
+  const std::string dir = testing::TempDir();
+  {
+    std::ofstream f(dir + "/neg_energy.csv");
+    f << "event,size,pj,note\nmult,8,-1,oops\n";
+  }
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"gemm --energy-table " + dir + "/neg_energy.csv", "neg_energy.csv: row 2: field 'pj': negative energy"},
+      {"infer --energy-table " + dir + "/neg_energy.csv", "neg_energy.csv: row 2: field 'pj'"},
+      {"gemm --energy-table /nonexistent/e.csv", "/nonexistent/e.csv"},
+      {"gemm --energy-operands 1.5", "--energy-operands"},
+      {"gemm --energy-as no_such_circuit", "no_such_circuit"},
+  };
+  for (const auto& [args, fragment] : cases) {
+    const auto r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << args << ": " << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace axsa::test

@@ -65,6 +65,7 @@ TEST_P(accelerated_inference, identical_to_the_functional_twin_and_cycle_exact) 
   if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
 
   functional_engine twin(cfg, mult);
+  twin.set_host_model(host_driver::model({}));
   const inference_result reference = run_inference(q, twin, d.test.images, first, images, batch);
   ASSERT_EQ(on_array.logits.size(), images);
   EXPECT_EQ(on_array.logits, reference.logits);
@@ -81,6 +82,15 @@ TEST_P(accelerated_inference, identical_to_the_functional_twin_and_cycle_exact) 
   EXPECT_EQ(on_array.totals.array_cycles, sum);
   EXPECT_EQ(reference.totals.array_cycles, sum) << "the twin reports the same cycles from the formula";
   EXPECT_GT(on_array.totals.bus_cycles, 0u);
+  // Activity: the array's counts (stepped) and the bus traffic (the target's) equal the twin's closed
+  // forms and its model of the driver's transfers.
+  const hw::activity& a = on_array.totals.activity;
+  EXPECT_TRUE(a == reference.totals.activity);
+  EXPECT_EQ(a.macs, on_array.totals.macs);
+  EXPECT_EQ(a.cycles, sum);
+  EXPECT_GT(a.zero_macs, 0u);  // ReLU activations and zero-point weights
+  EXPECT_LT(a.zero_macs, a.macs);
+  EXPECT_GT(a.bus_beats, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(lenet5, accelerated_inference,
@@ -130,11 +140,24 @@ TEST(host_driver, tiles_m_to_fit_the_buffers) {
   accelerated_system sys("system", cfg, tlm_model::buffer_sizes{2 * 40 * 7, 4096, 8 * 7 * 9});
   const auto w = make_workload({50, 40, 9}, 8, operand_fill::random, 2);
   std::vector<std::int64_t> out(50 * 9);
-  sys.host.set_program([&] { sys.host.gemm(w.shape, w.act.data(), w.weight.data(), out.data(), nullptr); });
+  gemm_stats stats;
+  sys.host.set_program([&] { stats = sys.host.gemm(w.shape, w.act.data(), w.weight.data(), out.data(), nullptr); });
   sc_core::sc_start();
   if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
   EXPECT_EQ(out, reference_gemm(w, 32));
   EXPECT_EQ(sys.host.issued().size(), 8u);  // 7 rows per job
+  // The bus traffic, from the driver's protocol: the weights once and five registers (K, N, three
+  // offsets); per job the activations, M, START, STATUS, two CYCLES words, the results, CLEAR.
+  const hw::activity& a = stats.activity;
+  EXPECT_EQ(a.bus_transactions, 1u + 5 + 8 * 8);
+  EXPECT_EQ(a.bus_write_bytes, 2u * 40 * 9 + 2u * 50 * 40);
+  EXPECT_EQ(a.bus_read_bytes, 8u * 50 * 9);
+  EXPECT_EQ(a.bus_beats, 2u * 40 * 9 / 8 + 5 + (2u * 50 * 40 / 8 + 8u * 50 * 9 / 8 + 6 * 8));
+  EXPECT_EQ(a.macs, 50u * 40 * 9);
+  functional_engine twin(cfg, nullptr);
+  twin.set_host_model(host_driver::model(tlm_model::buffer_sizes{2 * 40 * 7, 4096, 8 * 7 * 9}));
+  std::vector<std::int64_t> twin_out(50 * 9);
+  EXPECT_TRUE(twin.gemm(w.shape, w.act.data(), w.weight.data(), twin_out.data(), nullptr).activity == a);
 }
 
 }  // namespace
