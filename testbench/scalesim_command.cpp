@@ -151,6 +151,7 @@ int run_scalesim(const std::vector<std::string>& args) {
   const std::string data = vm["data"].as<std::string>();
   if (data != "random" && data != "zeros") throw config_error("--data must be random or zeros (got '" + data + "')");
   const std::string out_dir = vm["out"].as<std::string>();
+  if (out_dir.empty()) throw config_error("--out must name a folder (got an empty path)");
   const std::string mult_name = vm["mult"].as<std::string>();
   const bool json = vm.count("json") > 0;
 

@@ -179,6 +179,7 @@ TEST_F(scalesim_cli, malformed_input_gives_one_line_and_exit_2) {
       {"--topology " + lenet5 + " --config " + file("good.cfg") + " --out " + file("a_file/sub"), {"--out", "a_file/sub"}},
       {"--topology " + lenet5 + " --config " + file("good.cfg") + " --out " + file("a_file"), {"--out", "a_file"}},
       {"--config " + file("good.cfg") + " --out " + file("o"), {"--topology is required"}},
+      {"--topology " + lenet5 + " --config " + file("good.cfg") + " --out ''", {"--out", "empty"}},
       {"--topology " + lenet5 + good + " --data ones", {"--data", "ones"}},
       {"--topology " + lenet5 + good + " --bits 17", {"--bits"}},
       {"--topology " + lenet5 + good + " --engine slow", {"engine 'slow'"}},
