@@ -2,7 +2,8 @@
 # The survey's fault-injection experiment in one command: stuck-at campaigns on the weight links of
 # a 28x28 array for LeNet-5 at INT16 (exact, the precise baseline), INT8 exact, and INT8 data on
 # several approximate 12-bit multipliers, then one table of Masked/Tolerable/Critical/Crash/Hang
-# shares with confidence intervals, the achieved margin and each configuration's accuracy.
+# shares with confidence intervals, the achieved margin, each configuration's accuracy and its energy
+# reduction against INT16 exact (docs/energy.md).
 # Campaigns run with --resume: rerunning after an interruption continues where it stopped.
 # See docs/campaigns.md for the statistics.
 set -euo pipefail
@@ -37,7 +38,8 @@ Options:
   --model FILE       ONNX model (default: models/lenet5.onnx)
   --data DIR         MNIST folder (default: data/mnist)
   --axsa PATH        the axsa executable (default: \$AXSA or build/testbench/axsa)
-  --no-accuracy      skip the accuracy column ('axsa infer' over the whole test set)
+  --no-accuracy      skip the accuracy column ('axsa infer' over the whole test set); the energy
+                     column then comes from the campaign's images
   -h, --help         this help
 EOF
 }
@@ -141,20 +143,19 @@ for c in "${configs[@]}"; do
     exit 1
   fi
   "$axsa" report "$db" --csv "$out/$name.csv" >"$out/$name.txt"
-  if [[ $accuracy == 1 ]]; then
-    # Accuracy over the whole test set (the functional twin: seconds), as the survey reports it.
-    "$axsa" infer --json --model "$model" --data "$data" --bits "$bits" --mult "$mult" \
-      --rows "$rows" --cols "$cols" --jobs "$jobs" >"$out/$name.infer.json"
-  else
-    rm -f "$out/$name.infer.json"
-  fi
+  # Accuracy over the whole test set (the functional twin: seconds), as the survey reports it, and
+  # the energy per image (docs/energy.md); with --no-accuracy only the campaign's images, for energy.
+  subset=()
+  [[ $accuracy == 1 ]] || subset=(--images "$images")
+  "$axsa" infer --json --energy --model "$model" --data "$data" --bits "$bits" --mult "$mult" \
+    --rows "$rows" --cols "$cols" --jobs "$jobs" "${subset[@]}" >"$out/$name.infer.json"
 done
 
 # One table from the per-campaign CSV rows (all written by 'axsa report' with the same header).
-"$python" - "$out" "${names[@]}" <<'EOF'
+"$python" - "$out" "$accuracy" "${names[@]}" <<'EOF'
 import csv, json, os, sys
 
-out, names = sys.argv[1], sys.argv[2:]
+out, with_accuracy, names = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
 classes = ["masked", "tolerable", "critical", "crash", "hang"]
 header, rows = None, []
 for name in names:
@@ -167,26 +168,34 @@ for name in names:
         header = list(record.keys())
     elif list(record.keys()) != header:
         sys.exit(f"reproduce_survey_table.sh: error: {name}.csv has a different header")
-    accuracy = ""
-    infer = os.path.join(out, name + ".infer.json")
-    if os.path.exists(infer):
-        with open(infer) as f:
-            accuracy = str(json.load(f)["accuracy"])
-    rows.append({"name": name, "accuracy": accuracy, **record})
+    with open(os.path.join(out, name + ".infer.json")) as f:
+        infer = json.load(f)
+    accuracy = str(infer["accuracy"]) if with_accuracy else ""
+    energy = infer["energy_per_image"]
+    rows.append({"name": name, "accuracy": accuracy, "energy_array_pj": energy["array_pj"],
+                 "energy_total_pj": energy["total_pj"], **record})
+
+# Energy reduction against the first configuration (INT16 exact): the array alone, and the system.
+for r in rows:
+    for key in ("array", "total"):
+        r[f"energy_reduction_{key}"] = 1 - r[f"energy_{key}_pj"] / rows[0][f"energy_{key}_pj"]
 
 with open(os.path.join(out, "survey_table.csv"), "w", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=["name", "accuracy"] + header)
+    writer = csv.DictWriter(f, fieldnames=["name", "accuracy", "energy_array_pj", "energy_total_pj",
+                                           "energy_reduction_array", "energy_reduction_total"] + header)
     writer.writeheader()
     writer.writerows(rows)
 
 def pct(value, decimals=2):
     return "-" if value in ("", None) else f"{100 * float(value):.{decimals}f}"
 
-titles = ["Configuration", "Accuracy %", "Faults (share of space)"] + [c.capitalize() + " %" for c in classes] + \
+titles = ["Configuration", "Energy reduction % (array / system)", "Accuracy %", "Faults (share of space)"] + [c.capitalize() + " %" for c in classes] + \
          ["Margin %", "Status"]
 table = []
 for r in rows:
-    cells = [f"INT{r['bits']} {r['mult']}", pct(r["accuracy"]),
+    cells = [f"INT{r['bits']} {r['mult']}",
+             f"{pct(r['energy_reduction_array'], 1)} / {pct(r['energy_reduction_total'], 1)}",
+             pct(r["accuracy"]),
              f"{r['faults']} / {r['population']} ({pct(r['fault_space_share'], 1)} %)"]
     for c in classes:
         cells.append(f"{pct(r[c])} [{pct(r[c + '_low'])}, {pct(r[c + '_high'])}]")

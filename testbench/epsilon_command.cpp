@@ -20,6 +20,7 @@
 #include "sw/accelerated_system.h"
 #include "sw/functional_engine.h"
 #include "testbench/commands.h"
+#include "testbench/energy_options.h"
 #include "testbench/json.h"
 #include "testbench/options.h"
 
@@ -224,6 +225,7 @@ int run_epsilon(const std::vector<std::string>& args) {
     ("seeds", po::value<std::string>()->default_value("1,2,3"), "with --grid: fault seeds")
     ("jobs", po::value<long long>()->default_value(std::max(1u, std::thread::hardware_concurrency())), "threads for --grid and tuning")
     ("json", "print one JSON object");
+  add_energy_options(desc);
   po::variables_map vm;
   if (!parse_command("epsilon",
                      "Runs a multi-exit network with stuck-at faults in the accelerator's weight memory at FP1..FP4\n"
@@ -275,6 +277,8 @@ int run_epsilon(const std::vector<std::string>& args) {
   const bool grid = vm.count("grid") > 0;
   if (grid && !vm.count("out")) throw config_error("--grid needs --out DB");
   if (!grid && (vm.count("out") || vm.count("resume"))) throw config_error("--out and --resume go with --grid");
+  const std::optional<energy_request> energy = energy_from_options(vm);
+  if (grid && energy) throw config_error("--energy goes with a single run, not --grid");
   const double tau_given = vm["tau"].as<std::string>() == "auto" ? 0 : parse_tau(vm["tau"].as<std::string>());
   const bool tau_auto = vm["tau"].as<std::string>() == "auto";
   const auto tune_images = ranged(vm, "tune-images", 10, 20000);
@@ -322,6 +326,7 @@ int run_epsilon(const std::vector<std::string>& args) {
     const auto t0 = clock_type::now();
     if (engine == "functional") {
       sw::functional_engine backend(s.cfg, make_mult(mult, s.cfg.data_bits));
+      backend.set_host_model(sw::host_driver::model({}));  // bus traffic as the TLM run's, for --energy
       epsilon::deploy(s.net, backend);
       if (!fault_free) faulty_weights = epsilon::inject(s.net, backend, spec).size();
       r = epsilon::run(s.net, backend, s.test.images, first, count, ro, &s.signatures);
@@ -340,6 +345,16 @@ int run_epsilon(const std::vector<std::string>& args) {
     const double seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
     const epsilon::cell_result c = to_cell(r, s.test.labels.labels, first, s.net.exit_count());
     const double n = static_cast<double>(c.images);
+    // Energy per image of the inference and the technique's checks and reruns (the one-time
+    // deployment of the weights is left out).
+    std::optional<energy_report> energy_per_image;
+    if (energy) {
+      hw::energy_setup setup;
+      setup.cfg = s.cfg;
+      hw::activity total = r.inference.totals.activity;
+      total += r.extra.activity;
+      energy_per_image = estimate(*energy, total, setup, mult, n);
+    }
     if (vm.count("json")) {
       json_object o;
       o.add("model", vm["model"].as<std::string>()).add("technique", epsilon::to_string(tech)).add("mult", mult);
@@ -359,6 +374,7 @@ int run_epsilon(const std::vector<std::string>& args) {
         shares += (e ? ", " : "") + number(static_cast<double>(c.exits_taken[e]) / n);
       o.raw("exit_shares", shares + "]");
       o.add("wall_seconds", seconds);
+      if (energy_per_image) o.raw("energy_per_image", energy_json(*energy_per_image));
       std::cout << o.str() << std::endl;
     } else {
       std::printf("technique    %s, multiplier %s, INT%u, %ux%u array, engine %s\n", epsilon::to_string(tech), mult.c_str(),
@@ -376,6 +392,7 @@ int run_epsilon(const std::vector<std::string>& args) {
                   static_cast<double>(c.array_cycles) / n, static_cast<double>(c.bus_cycles) / n,
                   static_cast<unsigned long long>(r.extra.bus_cycles), static_cast<unsigned long long>(r.extra.array_cycles));
       if (tech == epsilon::technique::mendnet) std::printf("mendnet      gamma %g, tau %s\n", ro.gamma, number(ro.tau).c_str());
+      if (energy_per_image) print_energy(*energy_per_image, "image");
     }
     return 0;
   }

@@ -879,7 +879,9 @@ class survey_script_test : public campaign_db_test {
     std::ofstream s(file("axsa"));
     s << "#!/bin/bash\necho \"$*\" >> " << file("calls.log") << "\ncase \"$1\" in\n"
       << "  campaign) shift; exec " << AXSA_FIXTURE_BIN << " \"$@\" ${STOP_AFTER:+--stop-after $STOP_AFTER} ;;\n"
-      << "  infer) echo '{\"accuracy\": 0.9875, \"images\": 20}' ;;\n"
+      << "  infer) if [[ \"$*\" == *'--bits 16'* ]]; then e='\"array_pj\": 2000, \"total_pj\": 10000'; "
+         "else e='\"array_pj\": 1000, \"total_pj\": 8000'; fi\n"
+      << "    echo \"{\\\"accuracy\\\": 0.9875, \\\"images\\\": 20, \\\"energy_per_image\\\": {$e}}\" ;;\n"
       << "  multipliers) exit " << (evoapprox_registered ? 0 : 2) << " ;;\n"
       << "  *) exec " << AXSA_BIN << " \"$@\" ;;\nesac\n";
     s.close();
@@ -914,6 +916,7 @@ TEST_F(survey_script_test, interrupted_run_resumes_and_builds_the_table) {
   EXPECT_NE(md.find("| INT8 trunc12_k6 "), std::string::npos) << md;
   EXPECT_NE(md.find("| INT16 exact "), std::string::npos) << md;
   EXPECT_NE(md.find("98.75"), std::string::npos) << md;
+  EXPECT_NE(md.find("| INT8 trunc12_k6 | 50.0 / 20.0 "), std::string::npos) << md;  // the stand-in's energies
 
   const std::string calls = read_text(file("calls.log"));
   EXPECT_NE(calls.find("campaign --model"), std::string::npos);

@@ -210,7 +210,8 @@ TEST_F(eval_script_test, evaluates_the_model_on_a_valid_test_set) {
 // --- scripts/reproduce_survey_table.sh -------------------------------------------------------
 
 // A stand-in axsa: `campaign` is the synthetic fixture, or, with CAMPAIGN_STATUS set, one error
-// line and that exit status; `infer` a fixed accuracy; the rest the real axsa. Calls are logged.
+// line and that exit status; `infer` a fixed accuracy and energy (INT16 twice INT8's array energy,
+// 1.25 times its system energy); the rest the real axsa. Calls are logged.
 class survey_bad_input_test : public script_test {
  protected:
   void SetUp() override {
@@ -221,7 +222,9 @@ class survey_bad_input_test : public script_test {
       << "    if [[ -n $CAMPAIGN_STATUS ]]; then echo \"axsa campaign: error: stand-in refusal\" >&2; "
          "exit $CAMPAIGN_STATUS; fi\n"
       << "    exec " << AXSA_FIXTURE_BIN << " \"$@\" ;;\n"
-      << "  infer) echo '{\"accuracy\": 0.9875, \"images\": 20}' ;;\n"
+      << "  infer) if [[ \"$*\" == *'--bits 16'* ]]; then e='\"array_pj\": 2000, \"total_pj\": 10000'; "
+         "else e='\"array_pj\": 1000, \"total_pj\": 8000'; fi\n"
+      << "    echo \"{\\\"accuracy\\\": 0.9875, \\\"images\\\": 20, \\\"energy_per_image\\\": {$e}}\" ;;\n"
       << "  multipliers) exit 2 ;;\n"
       << "  *) exec " << AXSA_BIN << " \"$@\" ;;\nesac\n";
     s.close();
@@ -293,6 +296,10 @@ TEST_F(survey_bad_input_test, interrupted_campaign_keeps_the_resume_advice) {
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(campaign_calls(), 3u);
   EXPECT_TRUE(fs::is_regular_file(file("survey/survey_table.csv")));
+  // The energy column: each configuration against INT16 exact, the array alone and the system.
+  const std::string md = read_text(file("survey/survey_table.md"));
+  EXPECT_TRUE(contains(md, "| INT8 drum12_k6 ") && contains(md, "50.0 / 20.0")) << md;
+  EXPECT_TRUE(contains(md, "0.0 / 0.0")) << md;
 }
 
 }  // namespace
