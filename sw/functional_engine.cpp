@@ -1,10 +1,72 @@
 #include "sw/functional_engine.h"
 
 #include <algorithm>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "hw/cycle_model.h"
 
 namespace axsa::sw {
+
+namespace {
+
+#if defined(__SSE2__)
+// Exact native products summed modulo 2^32: out[m][n] = sum_k act[m][k] * wt[n][k] for an M x K
+// activation matrix and the weights transposed (N rows of kp >= K, zero past K). pmaddwd (SSE2) forms
+// eight 16 x 16-bit products and adds them in pairs into four 32-bit lanes; a pair sum wraps only
+// as the accumulator does (modulo 2^32), so the result is exact for accumulators of up to 32 bits.
+// Blocks of 4 rows x 2 columns keep 8 sums, 4 activations and 2 weights in the 16 registers.
+std::uint32_t lane_sum(__m128i v) {
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4E));
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xB1));
+  return static_cast<std::uint32_t>(_mm_cvtsi128_si32(v));
+}
+
+void gemm_pairs(std::size_t M, std::size_t K, std::size_t N, const std::int16_t* act, const std::int16_t* wt,
+                std::size_t kp, std::uint32_t* out) {
+  const std::size_t k8 = K / 8 * 8;
+  alignas(16) std::int16_t tail[4][8];
+  for (std::size_t m0 = 0; m0 < M; m0 += 4) {
+    const std::size_t mr = std::min<std::size_t>(4, M - m0);
+    const std::int16_t* a[4];
+    for (std::size_t i = 0; i < 4; ++i) {
+      a[i] = act + (m0 + std::min(i, mr - 1)) * K;  // a ragged block repeats its last row, unused
+      std::fill(tail[i], tail[i] + 8, std::int16_t{0});
+      std::copy(a[i] + k8, a[i] + K, tail[i]);
+    }
+    for (std::size_t n0 = 0; n0 < N; n0 += 2) {
+      const std::size_t nr = std::min<std::size_t>(2, N - n0);
+      const std::int16_t* w0 = wt + n0 * kp;
+      const std::int16_t* w1 = wt + (n0 + nr - 1) * kp;
+      __m128i s[4][2];
+      for (auto& row : s) row[0] = row[1] = _mm_setzero_si128();
+      auto step = [&](const __m128i* x, const std::int16_t* p0, const std::int16_t* p1) {
+        const __m128i b0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p0));
+        const __m128i b1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1));
+        for (int i = 0; i < 4; ++i) {
+          s[i][0] = _mm_add_epi32(s[i][0], _mm_madd_epi16(x[i], b0));
+          s[i][1] = _mm_add_epi32(s[i][1], _mm_madd_epi16(x[i], b1));
+        }
+      };
+      for (std::size_t k = 0; k < k8; k += 8) {
+        __m128i x[4];
+        for (int i = 0; i < 4; ++i) x[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i] + k));
+        step(x, w0 + k, w1 + k);
+      }
+      if (k8 < K) {
+        __m128i x[4];
+        for (int i = 0; i < 4; ++i) x[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(tail[i]));
+        step(x, w0 + k8, w1 + k8);
+      }
+      for (std::size_t i = 0; i < mr; ++i)
+        for (std::size_t j = 0; j < nr; ++j) out[(m0 + i) * N + n0 + j] = lane_sum(s[i][j]);
+    }
+  }
+}
+#endif
+
+}  // namespace
 
 functional_engine::functional_engine(const hw::array_config& cfg, std::shared_ptr<const hw::multiplier> mult)
     : m_cfg(cfg), m_mult(std::move(mult)) {
@@ -162,6 +224,19 @@ void functional_engine::run(const hw::gemm_shape& s, const std::int16_t* act, co
   const std::uint32_t mask = (1u << wb) - 1;
   static_assert(sizeof(Acc) <= sizeof(std::uint64_t));
   std::vector<Acc> acc;
+#if defined(__SSE2__)
+  // Native products into accumulators of up to 32 bits: the pmaddwd kernel over transposed weights.
+  if (m_native && sizeof(Acc) == 4) {
+    const std::size_t kp = (K + 7) / 8 * 8;
+    m_scratch.assign(N * kp, 0);
+    for (std::size_t k = 0; k < K; ++k)
+      for (std::size_t n = 0; n < N; ++n) m_scratch[n * kp + k] = weight[k * N + n];
+    m_sums.resize(M * N);
+    gemm_pairs(M, K, N, act, m_scratch.data(), kp, m_sums.data());
+    for (std::size_t i = 0; i < M * N; ++i) out[i] = hw::wrap_signed(m_sums[i], m_cfg.acc_bits);
+    return;
+  }
+#endif
   if (N >= 16 || N >= M) {
     // Row by row of the output: for each act[m][k], a row of products along n.
     acc.assign(N, 0);

@@ -64,6 +64,7 @@ class functional_engine final : public gemm_backend {
   bool m_zero_act_is_zero = true;             // mult(0, w) == 0 for every w
   bool m_zero_wgt_is_zero = true;             // mult(a, 0) == 0 for every a
   std::vector<std::int16_t> m_scratch;        // transposed operand
+  std::vector<std::uint32_t> m_sums;          // native sums modulo 2^32
   std::function<std::size_t(const hw::gemm_shape&)> m_rows_per_job;
   bool m_counting = true;
   // The host driver's bus traffic, mirrored (set_host_buffers): its weight regions (bytes placed,

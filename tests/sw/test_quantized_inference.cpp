@@ -57,6 +57,12 @@ TEST(functional_engine, equals_reference_gemm_on_every_path) {
         EXPECT_EQ(st.macs, s.m * s.k * s.n);
         EXPECT_EQ(st.array_cycles, ((s.m + 27) / 28) * ((s.n + 27) / 28) * (s.k + 2 * 28 + 28 - 2));
       }
+      // The extremes: every product (-2^(W-1))^2, so pairs of them and their sums wrap the accumulator.
+      const hw::gemm_shape s{9, 17, 3};
+      const auto w = make_workload(s, p.bits, operand_fill::min, 1);
+      std::vector<std::int64_t> out(s.m * s.n);
+      engine.gemm(s, w.act.data(), w.weight.data(), out.data(), nullptr);
+      EXPECT_EQ(out, reference_gemm(w, acc_bits, p.mult.get())) << p.name << " A=" << acc_bits << " at the minimum";
     }
   }
 }
