@@ -1,5 +1,6 @@
 #include "hw/activity.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "hw/dataflow.h"
@@ -71,10 +72,17 @@ activity gemm_activity(const array_config& cfg, const gemm_shape& s) {
 }
 
 std::uint64_t zero_operand_macs(const gemm_shape& s, const std::int16_t* act, const std::int16_t* weight) {
+  // 16-bit counters vectorise best; they are folded into 64-bit totals before they can overflow.
   std::vector<std::uint64_t> zero_act(s.k, 0);
+  std::vector<std::uint16_t> part(s.k, 0);
   for (std::size_t m = 0; m < s.m; ++m) {
-    const std::int16_t* row = act + m * s.k;
-    for (std::size_t k = 0; k < s.k; ++k) zero_act[k] += row[k] == 0;
+    const std::int16_t* __restrict row = act + m * s.k;
+    std::uint16_t* __restrict p = part.data();
+    for (std::size_t k = 0; k < s.k; ++k) p[k] = static_cast<std::uint16_t>(p[k] + (row[k] == 0));
+    if ((m + 1) % 65535 == 0 || m + 1 == s.m) {
+      for (std::size_t k = 0; k < s.k; ++k) zero_act[k] += part[k];
+      std::fill(part.begin(), part.end(), std::uint16_t{0});
+    }
   }
   std::uint64_t total = 0;
   for (std::size_t k = 0; k < s.k; ++k) {
