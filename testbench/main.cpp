@@ -31,6 +31,7 @@ const std::map<std::string, command_info>& commands() {
       {"infer", {axsa::cli::run_infer, "classify MNIST images with a quantised CNN on the array"}},
       {"multipliers", {axsa::cli::run_multipliers, "list the registered multipliers with error metrics and area"}},
       {"report", {axsa::cli::run_report, "summarise a fault-injection campaign database (Table I of the survey)"}},
+      {"sweep", {axsa::cli::run_sweep, "run a grid of array sizes x widths x multipliers: cycles, accuracy, energy, area"}},
   };
   return table;
 }
