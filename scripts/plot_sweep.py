@@ -6,7 +6,9 @@ Writes into the output folder:
                     Pareto front (no other point both more accurate and cheaper) drawn as a line;
                     points coloured by the critical share of --campaign quick when the sweep has it,
                     else by data width
-  sweep_cycles.png  array cycles per image against array size (PEs), one line per width and multiplier
+                    (left: total energy; right: the array's own share, multipliers, adders and registers)
+  sweep_cycles.png  array cycles per image and utilisation against array size (PEs), one line per width
+                    and multiplier
 
 Run with Debian's /usr/bin/python3 (matplotlib). Only finished configurations are plotted; skipped
 ones (a multiplier narrower than the width) are counted in the title.
@@ -19,8 +21,9 @@ import sys
 import urllib.parse
 
 FORMAT = "axsa-sweep-1"
-NEEDED = ["rows", "cols", "bits", "mult", "dataflow", "status", "accuracy", "cycles_per_image", "energy_pj",
-          "critical_share"]
+NEEDED = ["rows", "cols", "bits", "mult", "dataflow", "status", "accuracy", "cycles_per_image", "utilization",
+          "energy_pj", "energy_multipliers_pj", "energy_adders_pj", "energy_registers_pj", "critical_share"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 
 class SweepError(Exception):
@@ -100,6 +103,9 @@ def load(path):
             "accuracy": number(r["accuracy"], "accuracy", where),
             "cycles": number(r["cycles_per_image"], "cycles_per_image", where),
             "energy": number(r["energy_pj"], "energy_pj", where),
+            "utilization": number(r["utilization"], "utilization", where),
+            "array_energy": sum(number(r[c], c, where) or 0.0 for c in
+                                ("energy_multipliers_pj", "energy_adders_pj", "energy_registers_pj")),
             "critical": number(r["critical_share"], "critical_share", where),
         }
         for key in ("accuracy", "cycles", "energy"):
@@ -130,54 +136,84 @@ def plot(rows, skipped, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     note = f" ({skipped} skipped)" if skipped else ""
 
-    energy = [r["energy"] / 1000.0 for r in rows]  # nJ
     acc = [r["accuracy"] * 100 for r in rows]
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    with_critical = [r for r in rows if r["critical"] is not None]
-    if with_critical and len(with_critical) == len(rows):
-        sc = ax.scatter(energy, acc, c=[r["critical"] * 100 for r in rows], cmap="viridis", s=36, zorder=3)
-        fig.colorbar(sc, ax=ax, label="critical share of fault-image pairs [%]")
-    else:
-        widths = sorted({r["bits"] for r in rows})
-        for w in widths:
-            idx = [i for i, r in enumerate(rows) if r["bits"] == w]
-            ax.scatter([energy[i] for i in idx], [acc[i] for i in idx], s=36, zorder=3, label=f"INT{w}")
-        ax.legend(title="width")
-    front = pareto(list(zip(energy, acc)))
-    ax.plot([energy[i] for i in front], [acc[i] for i in front], color="#c44e52", lw=1.5, zorder=2,
-            label="Pareto front")
-    for i in front:
-        r = rows[i]
-        ax.annotate(f"{r['rows']}x{r['cols']} INT{r['bits']} {r['mult']}", (energy[i], acc[i]), fontsize=7,
-                    xytext=(4, -10), textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set_xlabel("energy per image [nJ] (log)")
-    ax.set_ylabel("top-1 accuracy [%]")
-    ax.set_title(f"Accuracy against energy, {len(rows)} configurations{note}")
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out_dir, "sweep_pareto.png"), dpi=120)
+    mults = sorted({r["mult"] for r in rows})
+    widths = sorted({r["bits"] for r in rows})
+    coloured = all(r["critical"] is not None for r in rows)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True)
+    panels = [("energy", "energy per image [nJ]", "whole accelerator: array, buffers, bus"),
+              ("array_energy", "array energy per image [nJ]", "array only: multipliers, adders, registers")]
+    for ax, (key, xlabel, subtitle) in zip(axes, panels):
+        energy = [r[key] / 1000.0 for r in rows]  # nJ
+        sc = None
+        for k, m in enumerate(mults):
+            idx = [i for i, r in enumerate(rows) if r["mult"] == m]
+            xs, ys = [energy[i] for i in idx], [acc[i] for i in idx]
+            if coloured:
+                sc = ax.scatter(xs, ys, c=[rows[i]["critical"] * 100 for i in idx], cmap="viridis", vmin=0,
+                                vmax=max(r["critical"] for r in rows) * 100 or 1, marker=MARKERS[k % len(MARKERS)],
+                                s=40, zorder=3, edgecolors="black", linewidths=0.3, label=m)
+            else:
+                colours = [f"C{widths.index(rows[i]['bits'])}" for i in idx]
+                ax.scatter(xs, ys, c=colours, marker=MARKERS[k % len(MARKERS)], s=40, zorder=3,
+                           edgecolors="black", linewidths=0.3)
+        front = pareto(list(zip(energy, acc)))
+        ax.step([energy[i] for i in front], [acc[i] for i in front], where="post", color="#c44e52", lw=1.5, zorder=2)
+        ax.scatter([energy[i] for i in front], [acc[i] for i in front], s=140, facecolors="none",
+                   edgecolors="#c44e52", linewidths=1.5, zorder=4)
+        for i in front:
+            r = rows[i]
+            ax.annotate(f"{r['rows']}x{r['cols']} INT{r['bits']} {r['mult']}", (energy[i], acc[i]), fontsize=7,
+                        xytext=(4, -11), textcoords="offset points")
+        # A log axis only where the energies span a decade; otherwise its labels crowd.
+        if max(energy) > 10 * min(energy) > 0:
+            ax.set_xscale("log")
+            xlabel += " (log)"
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("top-1 accuracy [%]")
+        ax.set_title(subtitle, fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+    # Legends: marker = multiplier; colour = width, or the colour bar of the critical share.
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], ls="", marker=MARKERS[k % len(MARKERS)], color="grey", label=m)
+               for k, m in enumerate(mults)]
+    if not coloured:
+        handles += [Line2D([], [], ls="", marker="o", color=f"C{j}", label=f"INT{w}") for j, w in enumerate(widths)]
+    handles.append(Line2D([], [], color="#c44e52", marker="o", markerfacecolor="none", markersize=10,
+                          label="Pareto front"))
+    axes[0].legend(handles=handles, fontsize=8, loc="best")
+    if coloured and sc is not None:
+        fig.colorbar(sc, ax=list(axes), label="critical share of fault-image pairs [%]")
+    fig.suptitle(f"Accuracy against energy per image, {len(rows)} configurations{note}")
+    fig.savefig(os.path.join(out_dir, "sweep_pareto.png"), dpi=110)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(7.5, 5))
     lines = sorted({(r["bits"], r["mult"]) for r in rows})
     styles = ["-", "--", ":", "-."]
     sizes = sorted({(r["rows"] * r["cols"], r["rows"], r["cols"]) for r in rows})
-    for k, (w, m) in enumerate(lines):
-        pts = sorted((r["rows"] * r["cols"], r["cycles"]) for r in rows if r["bits"] == w and r["mult"] == m)
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ls=styles[k % len(styles)], label=f"INT{w} {m}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xticks([s[0] for s in sizes])
-    ax.set_xticklabels([f"{s[1]}x{s[2]}" for s in sizes])
-    ax.minorticks_off()
-    ax.set_xlabel("array size (PEs, log)")
-    ax.set_ylabel("array cycles per image (log)")
-    ax.set_title("Cycles per image against array size")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    for ax, key, label in ((axes[0], "cycles", "array cycles per image (log)"), (axes[1], "utilization", "utilisation [%]")):
+        for k, (w, m) in enumerate(lines):
+            pts = sorted((r["rows"] * r["cols"], r[key]) for r in rows if r["bits"] == w and r["mult"] == m)
+            scale = 100 if key == "utilization" else 1
+            ax.plot([p[0] for p in pts], [p[1] * scale for p in pts], marker=MARKERS[k % len(MARKERS)],
+                    ls=styles[k % len(styles)], label=f"INT{w} {m}", alpha=0.8)
+        ax.set_xscale("log")
+        if key == "cycles":
+            ax.set_yscale("log")
+        ax.set_xticks([s[0] for s in sizes])
+        ax.set_xticklabels([f"{s[1]}x{s[2]}" for s in sizes])
+        ax.minorticks_off()
+        ax.set_xlabel("array size (PEs, log)")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=7, ncol=2)
+    # Say so when width and multiplier do not change the cycle count (the lines then coincide).
+    same = all(len({r["cycles"] for r in rows if r["rows"] == s[1] and r["cols"] == s[2]}) == 1 for s in sizes)
+    fig.suptitle("Cycles and utilisation against array size" +
+                 (" (the same for every width and multiplier: the lines coincide)" if same else ""))
     fig.tight_layout()
-    fig.savefig(os.path.join(out_dir, "sweep_cycles.png"), dpi=120)
+    fig.savefig(os.path.join(out_dir, "sweep_cycles.png"), dpi=110)
     plt.close(fig)
 
 
