@@ -63,7 +63,7 @@ int run_sweep(const std::vector<std::string>& args) {
      "array sizes: R (an R x R array) or RxC, comma-separated, 1..128 each")
     ("bits", po::value<std::string>()->default_value("8,12,16"), "data widths W, comma-separated, 2..16")
     ("mults", po::value<std::string>()->default_value("exact"),
-     "multipliers, comma-separated: exact (native) or registered names (axsa multipliers). A multiplier\n"
+     "multipliers, comma-separated: exact (native) or registered names (axsa multipliers). A multiplier "
      "narrower than a width is not run at that width: its row has status 'skipped' and the reason in 'note'")
     ("dataflow", po::value<std::string>()->default_value("os"), "os or ws (--campaign quick needs os)")
     ("images", po::value<long long>()->default_value(1000), "test images per configuration")
@@ -72,10 +72,10 @@ int run_sweep(const std::vector<std::string>& args) {
      "accumulator width A (2..64), or auto: per width, the smallest that cannot overflow, at least 32")
     ("calibration", po::value<long long>()->default_value(1000), "training images that calibrate the activation ranges")
     ("campaign", po::value<std::string>()->default_value("none"),
-     "none, or quick: per configuration the critical share of a seeded campaign of 200 stuck-at faults on the\n"
+     "none, or quick: per configuration the critical share of a seeded campaign of 200 stuck-at faults on the "
      "PEs' weight links over the first 20 of the images (the shortcut engine)")
     ("seed", po::value<long long>()->default_value(1), "seed of --campaign quick's fault sample")
-    ("energy-table", po::value<std::string>(), "energy table CSV (default: the built-in 45 nm table, docs/energy.md)")
+    ("energy-table", po::value<std::string>(), "energy table CSV (default: the built-in 45 nm table, hw/energy_45nm.csv)")
     ("out", po::value<std::string>(), "results database (SQLite; default sweep.sqlite). An existing one is resumed")
     ("csv", po::value<std::string>(), "write CSV to this file instead of SQLite. An existing one is resumed")
     ("jobs", po::value<long long>()->default_value(2), "configurations run in parallel")

@@ -142,6 +142,41 @@ TEST_F(sweep_test, small_grid_agrees_with_independent_cycles_energy_and_area) {
   EXPECT_EQ(again.run, 0u);
 }
 
+TEST_F(sweep_test, weight_stationary_cycles_follow_the_formula_too) {
+  sweep::grid g = small_grid();
+  g.sizes = {{5, 3}};
+  g.widths = {8};
+  g.mults = {"exact"};
+  g.dataflow = "ws";
+  g.images = 10;
+  const sweep::inputs in = sweep::load_inputs(g);
+  auto st = sweep::open_sqlite_store(file("ws.sqlite"), g.definition());
+  sweep::run_options opt;
+  opt.progress = false;
+  sweep::run_grid(g, in, *st, opt);
+  const auto rows = st->rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].point.dataflow, "ws");
+  hw::array_config cfg;
+  cfg.rows = 5;
+  cfg.cols = 3;
+  cfg.acc_bits = sw::safe_acc_bits(in.net, 8);
+  cfg.dataflow = hw::dataflow_kind::weight_stationary;
+  const sw::qnetwork q = sw::quantize(in.net, 8, cfg.acc_bits, in.train.images, g.calibration);
+  sw::functional_engine plain(cfg, nullptr);
+  shape_recorder rec(plain);
+  sw::run_inference(q, rec, in.test.images, g.first, g.images, cfg.rows);
+  std::uint64_t cycles = 0;
+  for (const auto& s : rec.shapes) {
+    const std::size_t per_job = sw::host_driver::rows_per_job(s, {});
+    for (std::size_t m0 = 0; m0 < s.m; m0 += per_job) cycles += hw::gemm_cycles({std::min(per_job, s.m - m0), s.k, s.n}, cfg);
+  }
+  EXPECT_DOUBLE_EQ(rows[0].cycles_per_image, static_cast<double>(cycles) / static_cast<double>(g.images));
+  hw::array_config os = cfg;
+  os.dataflow = hw::dataflow_kind::output_stationary;
+  EXPECT_NE(hw::gemm_cycles({50, 25, 6}, cfg), hw::gemm_cycles({50, 25, 6}, os));  // the two formulas differ
+}
+
 TEST_F(sweep_test, a_multiplier_narrower_than_the_width_is_a_skipped_row_with_its_reason) {
   sweep::grid g = small_grid();
   g.sizes = {{3, 5}};
