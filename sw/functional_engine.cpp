@@ -165,7 +165,7 @@ gemm_stats functional_engine::gemm(const hw::gemm_shape& shape, const std::int16
   }
   for (std::size_t m0 = 0; m0 < shape.m; m0 += rows) {
     const hw::gemm_shape part{std::min(rows, shape.m - m0), shape.k, shape.n};
-    st.array_cycles += hw::gemm_cycles(part, m_cfg.rows, m_cfg.cols);
+    st.array_cycles += hw::gemm_cycles(part, m_cfg);
     if (!m_counting) continue;
     a += hw::gemm_activity(m_cfg, part);
     if (m_host) {

@@ -107,7 +107,7 @@ gemm_stats host_driver::gemm(const hw::gemm_shape& shape, const std::int16_t* ac
     write_reg(reg::m, static_cast<std::uint32_t>(mr));
     write_reg(reg::ctrl, reg::ctrl_start);
     // Done raises irq; a job that overruns its budget is a hang, not an endless wait.
-    const double budget = m_watchdog_factor * static_cast<double>(hw::gemm_cycles(part, m_cfg.rows, m_cfg.cols)) + 1000;
+    const double budget = m_watchdog_factor * static_cast<double>(hw::gemm_cycles(part, m_cfg)) + 1000;
     const sc_core::sc_time limit = sc_core::sc_time(m_cfg.clock_period_ns, sc_core::SC_NS) * budget;
     if (!irq.read()) {
       sc_core::wait(limit, irq.posedge_event());

@@ -32,6 +32,7 @@ const std::map<std::string, command_info>& commands() {
       {"multipliers", {axsa::cli::run_multipliers, "list the registered multipliers with error metrics and area"}},
       {"report", {axsa::cli::run_report, "summarise a fault-injection campaign database (Table I of the survey)"}},
       {"scalesim", {axsa::cli::run_scalesim, "run a SCALE-Sim topology and config on the array, write its COMPUTE_REPORT.csv"}},
+      {"sweep", {axsa::cli::run_sweep, "run a grid of array sizes x widths x multipliers: cycles, accuracy, energy, area"}},
   };
   return table;
 }
