@@ -1,5 +1,7 @@
 #include "faults/epsilon_grid.h"
 
+#include "faults/sqlite_file.h"
+
 #include <sqlite3.h>
 
 #include <sstream>
@@ -44,18 +46,10 @@ void grid_db::exec(const std::string& sql) const {
 }
 
 grid_db::grid_db(const std::string& path, const std::map<std::string, std::string>& config, bool resume) : m_path(path) {
-  struct stat st {};
-  const bool exists = ::stat(path.c_str(), &st) == 0;
-  if (exists && !S_ISREG(st.st_mode)) throw config_error(path + ": not a regular file");
+  const bool exists = faults::regular_file_exists(path);
   if (exists && !resume) throw config_error(path + " exists; pass --resume to continue that grid, or choose another --out");
   if (!exists && resume) throw config_error(path + ": no such grid to resume");
-  if (sqlite3_open(path.c_str(), &m_db) != SQLITE_OK) {
-    const std::string what = m_db ? sqlite3_errmsg(m_db) : "out of memory";
-    sqlite3_close(m_db);
-    m_db = nullptr;
-    throw config_error("cannot open " + path + ": " + what);
-  }
-  sqlite3_busy_timeout(m_db, 5000);
+  m_db = faults::open_sqlite_file(path);
   try {
     exec("PRAGMA journal_mode=WAL");
     if (!exists) {

@@ -1,5 +1,7 @@
 #include "faults/sweep_store.h"
 
+#include "faults/sqlite_file.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -123,23 +125,15 @@ void check_definition(const std::string& path, const std::map<std::string, std::
 class sqlite_store final : public store {
  public:
   sqlite_store(const std::string& path, const std::map<std::string, std::string>& definition) : store(path) {
-    struct stat st {};
-    const bool exists = ::stat(path.c_str(), &st) == 0;
-    if (exists && !S_ISREG(st.st_mode)) throw config_error(path + ": not a regular file");
-    if (sqlite3_open(path.c_str(), &m_db) != SQLITE_OK) {
-      const std::string what = m_db ? sqlite3_errmsg(m_db) : "out of memory";
-      sqlite3_close(m_db);
-      m_db = nullptr;
-      throw config_error("cannot open " + path + ": " + what);
-    }
-    sqlite3_busy_timeout(m_db, 5000);
+    const bool exists = faults::regular_file_exists(path);
+    m_db = faults::open_sqlite_file(path);
     try {
       exec("PRAGMA journal_mode=WAL");
       exec("PRAGMA synchronous=FULL");
       bool has_grid = false;
       if (exists) has_grid = table_exists("grid");
       if (!has_grid) {
-        if (exists && st.st_size > 0 && table_count() > 0) {
+        if (exists && table_count() > 0) {  // an empty file has no tables
           throw config_error(path + " is not an axsa sweep database (no 'grid' table)");
         }
         exec("BEGIN");
