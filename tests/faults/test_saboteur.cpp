@@ -21,6 +21,19 @@ using faults::fault;
 using faults::fault_kind;
 using faults::fault_site;
 
+// The corrupted 8-bit weight by plain arithmetic, independent of fault::apply: bit b (0 = the
+// least significant) of the two's-complement byte is worth 2^b, and the byte reads back as a
+// signed value (>= 128 means negative).
+std::int32_t corrupt_int8(std::int32_t weight, fault_kind kind, unsigned bit) {
+  std::int32_t byte = weight < 0 ? weight + 256 : weight;
+  const std::int32_t worth = std::int32_t{1} << bit;
+  const bool set = (byte / worth) % 2 == 1;
+  if (kind == fault_kind::stuck_at_0 && set) byte -= worth;
+  if (kind == fault_kind::stuck_at_1 && !set) byte += worth;
+  if (kind == fault_kind::bit_flip) byte += set ? -worth : worth;
+  return byte >= 128 ? byte - 256 : byte;
+}
+
 struct pe_cycle {
   std::int64_t delta;     // accumulator increment on this cycle's edge (mod 2^32)
   std::int32_t west, north;
@@ -116,7 +129,7 @@ TEST_P(saboteur, changes_exactly_the_products_it_should) {
             hit = t >= p.first && t <= p.last;
           }
         }
-        if (hit) weight = f.apply(weight, 8);
+        if (hit) weight = corrupt_int8(weight, p.kind, p.bit);
         ASSERT_EQ(x.mac, g.mac);
         ASSERT_EQ(x.compute, g.compute);
         if (!g.compute) continue;
@@ -144,6 +157,23 @@ INSTANTIATE_TEST_SUITE_P(
                     saboteur_case{fault_site::weight_mult, fault_kind::stuck_at_0, 4, 0, 2, 0, 1000},
                     saboteur_case{fault_site::weight_mult, fault_kind::bit_flip, 3, 3, 5, 10, 11}),
     case_name);
+
+// The hand arithmetic above on the extremes, as worked out on paper.
+TEST(saboteur_faults, corrupted_bytes_worked_out_by_hand) {
+  EXPECT_EQ(corrupt_int8(0, fault_kind::stuck_at_1, 0), 1);
+  EXPECT_EQ(corrupt_int8(0, fault_kind::stuck_at_1, 7), -128);     // the sign bit
+  EXPECT_EQ(corrupt_int8(-128, fault_kind::bit_flip, 7), 0);
+  EXPECT_EQ(corrupt_int8(-1, fault_kind::stuck_at_0, 0), -2);      // 0xFF -> 0xFE
+  EXPECT_EQ(corrupt_int8(127, fault_kind::stuck_at_0, 6), 63);     // 0x7F -> 0x3F
+  EXPECT_EQ(corrupt_int8(5, fault_kind::stuck_at_1, 0), 5);        // already set
+  // fault::apply must agree with the hand values on every byte, kind and bit.
+  for (int w = -128; w <= 127; ++w)
+    for (unsigned b = 0; b < 8; ++b)
+      for (fault_kind k : {fault_kind::stuck_at_0, fault_kind::stuck_at_1, fault_kind::bit_flip}) {
+        const fault f{fault_site::weight_link, k, 0, 0, b, 0, 0};
+        ASSERT_EQ(f.apply(w, 8), corrupt_int8(w, k, b)) << "weight " << w << " bit " << b;
+      }
+}
 
 TEST(saboteur_faults, parse_validate_and_describe) {
   const fault f = faults::parse_fault("weight-link:stuck-at-1:3:4:6");
