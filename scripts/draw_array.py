@@ -360,7 +360,9 @@ def main(argv):
             raise InputError("--gif needs Pillow (Debian: python3-pil; scripts/setup.sh installs it)")
         images = [Image.open(p).convert("RGB") for p in paths]
         size = (max(i.width for i in images), max(i.height for i in images))
-        images = [i if i.size == size else i.resize(size) for i in images]
+        # A shared 64-colour palette: the frames are flat colours and text, and the GIF stays small.
+        images = [(i if i.size == size else i.resize(size)).convert("P", palette=Image.ADAPTIVE, colors=64)
+                  for i in images]
         try:
             images[0].save(args.gif, save_all=True, append_images=images[1:], duration=int(1000 / args.fps), loop=0)
         except OSError as e:
