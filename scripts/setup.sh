@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev sqlite3              # campaign results
   yosys                               # area proxy of the multipliers (synthesis)
   python3 python3-numpy python3-matplotlib python3-torch python3-onnx   # training, export, plots
+  python3-pil                         # animated GIFs of the array (scripts/draw_array.py)
   dataset-fashion-mnist               # Fashion-MNIST IDX files (scripts/fetch_fashion_mnist.sh)
 )
 

@@ -12,6 +12,7 @@
 #include "hw/cycle_model.h"
 #include "hw/saboteur.h"
 #include "hw/systolic_array.h"
+#include "rtl/array/array_cache.h"
 #include "rtl/array/lockstep.h"
 #include "rtl/mult_registry.h"
 #include "sw/gemm_workload.h"
@@ -91,6 +92,7 @@ int run_coverify(const std::vector<std::string>& args) {
      "CYCLE:ROW:COL: corrupt the model's accumulator of PE (ROW,COL) at CYCLE (a deliberate model bug)")
     ("vcd-prefix", po::value<std::string>()->default_value("coverify"),
      "on a mismatch, write PREFIX.model.vcd and PREFIX.rtl.vcd (+-10 cycles around it); '' writes none")
+    ("no-rtl-build", "refuse a configuration that is neither built in nor cached, instead of verilating it now")
     ("json", "print one JSON object instead of text");
   array_options array;
   array.defaults.rows = array.defaults.cols = 4;  // a configuration built by default (AXSA_RTL_CONFIGS)
@@ -102,7 +104,8 @@ int run_coverify(const std::vector<std::string>& args) {
                      "Runs one GEMM on the SystemC model and on the verilated RTL array in lockstep and compares every\n"
                      "PE's accumulator, link registers and MAC enable, the edge inputs and the drain outputs on every\n"
                      "cycle. Exit 0 when they agree, 1 at the first mismatch (reported with a VCD of both sides).\n"
-                     "Only configurations verilated into the build can run (AXSA_RTL_CONFIGS, docs/rtl.md).",
+                     "A configuration not verilated into the build (AXSA_RTL_CONFIGS) is verilated on first use into\n"
+                     "the cache ($AXSA_CACHE_DIR, default ~/.cache/axsa) and reused afterwards (docs/rtl.md).",
                      desc, args, vm)) {
     return 0;
   }
@@ -123,10 +126,23 @@ int run_coverify(const std::vector<std::string>& args) {
   rtl::find_entry(mult);  // an unknown name is reported with the registered ones
 
   const rtl::array_entry* entry = rtl::find_array(rows, cols, bits, acc_bits, mult);
+  const std::string wanted = std::to_string(rows) + "x" + std::to_string(cols) + "x" + std::to_string(bits) + "x" +
+                             std::to_string(acc_bits) + ":" + mult;
+  std::string rtl_origin = "built-in";
+  if (!entry && vm.count("no-rtl-build")) {
+    throw config_error("no RTL array built for " + wanted + " (built: " + rtl::built_array_list() +
+                       "; drop --no-rtl-build to verilate it into the cache, or add it to -DAXSA_RTL_CONFIGS, see docs/rtl.md)");
+  }
   if (!entry) {
-    throw config_error("no RTL array built for " + std::to_string(rows) + "x" + std::to_string(cols) + "x" +
-                       std::to_string(bits) + "x" + std::to_string(acc_bits) + ":" + mult + " (built: " +
-                       rtl::built_array_list() + "; add it to -DAXSA_RTL_CONFIGS, see docs/rtl.md)");
+    rtl::array_request req;
+    req.rows = rows;
+    req.cols = cols;
+    req.data_bits = bits;
+    req.acc_bits = acc_bits;
+    req.mult = mult;
+    const rtl::array_lookup found = rtl::array_on_demand(req, std::cerr);
+    entry = found.entry;
+    rtl_origin = found.origin == rtl::array_origin::built_now ? "built now" : "cached";
   }
 
   const sw::gemm_workload work = sw::make_workload(shape, bits, fill, seed);
@@ -183,7 +199,7 @@ int run_coverify(const std::vector<std::string>& args) {
 
   if (json) {
     json_object o;
-    o.add("rtl", entry->name).add("engine", hw::to_string(engine)).add("rows", rows).add("cols", cols).add("bits", bits).add("acc_bits", acc_bits);
+    o.add("rtl", entry->name).add("rtl_origin", rtl_origin).add("engine", hw::to_string(engine)).add("rows", rows).add("cols", cols).add("bits", bits).add("acc_bits", acc_bits);
     o.add("mult", mult).add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
     o.add("fill", vm["fill"].as<std::string>()).add("seed", seed);
     std::string fault_list;
@@ -203,8 +219,8 @@ int run_coverify(const std::vector<std::string>& args) {
     o.raw("vcd", "[" + files + "]");
     std::cout << o.str() << std::endl;
   } else {
-    std::cout << "rtl          " << entry->name << " (verilated axsa_array, multiplier module " << entry->mult_module
-              << ") against the " << hw::to_string(engine) << " engine\n"
+    std::cout << "rtl          " << entry->name << " (verilated axsa_array, " << rtl_origin << ", multiplier module "
+              << entry->mult_module << ") against the " << hw::to_string(engine) << " engine\n"
               << "gemm         M=" << shape.m << " K=" << shape.k << " N=" << shape.n << ", " << res.cycles << " cycles\n"
               << "faults       " << opt.faults.size() << (opt.bug ? ", plus a planted model bug" : "") << "\n"
               << "compared     " << res.compared_cycles << " cycles, " << res.compared_values << " values\n";

@@ -1,5 +1,7 @@
 // axsa gemm: one random GEMM on the cycle-accurate array, checked against a plain C++ reference.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -10,6 +12,7 @@
 #include "hw/cycle_model.h"
 #include "hw/systolic_array.h"
 #include "hw/fault.h"
+#include "hw/trace_writer.h"
 #include "hw/vcd_writer.h"
 #include "rtl/mult_registry.h"
 #include "sw/gemm_workload.h"
@@ -92,6 +95,11 @@ int run_gemm(const std::vector<std::string>& args) {
     ("vcd", po::value<std::string>(), "write a VCD of PE links and accumulators to this file")
     ("vcd-cycles", po::value<std::string>(), "only cycles FIRST:LAST (inclusive) in the VCD")
     ("vcd-region", po::value<std::string>(), "only PEs in rows R0:R1 and columns C0:C1 in the VCD, as R0:R1,C0:C1")
+    ("trace", po::value<std::string>(),
+     "write the array's state cycle by cycle as JSON to this file (either engine): per PE its west/north operands,\n"
+     "east/south registers, accumulator and MAC enable, per column the drain output (scripts/draw_array.py draws it)")
+    ("trace-cycles", po::value<std::string>(), "only cycles FIRST:LAST (inclusive) in the trace")
+    ("trace-region", po::value<std::string>(), "only PEs in rows R0:R1 and columns C0:C1 in the trace, as R0:R1,C0:C1")
     ("fault", po::value<std::vector<std::string>>(),
      "inject a fault, site:kind:row:col:bit[:first[:last]] (docs/faults.md); repeatable. The result is then\n"
      "compared with the fault-free reference and the changed outputs are counted")
@@ -147,6 +155,15 @@ int run_gemm(const std::vector<std::string>& args) {
   if (!vm.count("vcd") && (vm.count("vcd-cycles") || vm.count("vcd-region"))) {
     throw config_error("--vcd-cycles and --vcd-region need --vcd FILE");
   }
+  std::pair<std::uint64_t, std::uint64_t> trace_window{0, UINT64_MAX};
+  if (vm.count("trace-cycles")) trace_window = parse_span("trace-cycles", vm["trace-cycles"].as<std::string>());
+  region trace_reg{0, cfg.rows - 1, 0, cfg.cols - 1};
+  if (vm.count("trace-region")) {
+    trace_reg = parse_region("trace-region", vm["trace-region"].as<std::string>(), cfg.rows, cfg.cols);
+  }
+  if (!vm.count("trace") && (vm.count("trace-cycles") || vm.count("trace-region"))) {
+    throw config_error("--trace-cycles and --trace-region need --trace FILE");
+  }
 
   const sw::gemm_workload work = sw::make_workload(shape, cfg.data_bits, fill, seed);
   std::vector<std::int64_t> out(shape.m * shape.n, 0);
@@ -176,8 +193,17 @@ int run_gemm(const std::vector<std::string>& args) {
                                            cfg.clock_period_ns, window.first, window.second);
     tb.array.add_cycle_observer([w = vcd.get()](const hw::array_engine& core) { w->sample(core.total_cycles()); });
   }
+  std::unique_ptr<hw::trace_writer> trace;
+  if (vm.count("trace")) {
+    trace = std::make_unique<hw::trace_writer>(
+        vm["trace"].as<std::string>(), cfg, hw::dataflow(cfg, shape),
+        hw::trace_writer::region{trace_reg.r0, trace_reg.r1, trace_reg.c0, trace_reg.c1}, fault_list,
+        trace_window.first, trace_window.second);
+    tb.array.add_cycle_observer([w = trace.get()](const hw::array_engine& core) { w->sample(core); });
+  }
   sc_core::sc_start();
   if (vcd) vcd->close();
+  if (trace) trace->close();
 
   const std::vector<std::int64_t> expected = sw::reference_gemm(work, cfg.acc_bits, reference_mult.get());
   std::size_t mismatches = 0;
@@ -189,6 +215,24 @@ int run_gemm(const std::vector<std::string>& args) {
     }
   }
   const bool match = mismatches == 0;
+  // With an approximate multiplier: how far the array's outputs are from exact products.
+  struct error_summary {
+    std::size_t differ = 0;
+    double mean_abs = 0, max_abs = 0;
+  };
+  std::optional<error_summary> exact_error;
+  if (mult_name != "exact") {
+    const std::vector<std::int64_t> exact = sw::reference_gemm(work, cfg.acc_bits, nullptr);
+    error_summary e;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const double d = std::abs(static_cast<double>(out[i]) - static_cast<double>(exact[i]));
+      e.differ += d != 0;
+      e.mean_abs += d;
+      e.max_abs = std::max(e.max_abs, d);
+    }
+    e.mean_abs /= static_cast<double>(out.size());
+    exact_error = e;
+  }
   const std::uint64_t formula = hw::gemm_cycles(shape, cfg);
   const double util = hw::utilization(shape, cfg.rows, cfg.cols, tb.cycles);
   const double pe_cycles = static_cast<double>(tb.cycles) * cfg.rows * cfg.cols;
@@ -215,6 +259,12 @@ int run_gemm(const std::vector<std::string>& args) {
     o.add("utilization", util).add("wall_seconds", tb.seconds).add("pe_cycles_per_second", rate);
     o.add("match", match).add("mismatches", std::uint64_t{mismatches});
     o.add("faults_injected", std::uint64_t{fault_list.size()});
+    if (exact_error) {
+      json_object eo;
+      eo.add("differ", std::uint64_t{exact_error->differ}).add("mean_abs", exact_error->mean_abs);
+      eo.add("max_abs", exact_error->max_abs);
+      o.raw("exact_error", eo.str());
+    }
     if (energy_per_gemm) {
       const hw::activity& a = tb.array.engine().counts();
       json_object ao;
@@ -237,6 +287,10 @@ int run_gemm(const std::vector<std::string>& args) {
               << "speed        " << rate / 1e6 << " M PE-cycles/s (" << tb.seconds << " s)\n"
               << "result       " << (match ? "match" : fault_list.empty() ? "MISMATCH" : "differs") << " (reference: "
               << reference_kind << (fault_list.empty() ? "" : ", fault-free") << ")\n";
+    if (exact_error) {
+      std::cout << "vs exact     " << exact_error->differ << " of " << out.size() << " outputs differ from exact products;"
+                << " mean |error| " << exact_error->mean_abs << ", max " << exact_error->max_abs << "\n";
+    }
     if (!fault_list.empty()) {
       std::cout << "faults       " << fault_list.size() << " injected; " << mismatches << " of " << out.size()
                 << " outputs differ from the fault-free result\n";

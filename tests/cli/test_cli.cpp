@@ -60,6 +60,10 @@ TEST(cli, impossible_options_give_one_error_line_and_exit_2) {
       {"gemm --engine slow", "unknown engine 'slow'"},
       {"gemm --dataflow rs", "unknown dataflow 'rs'"},
       {"gemm --engine structural --rows 2 --cols 2 --vcd /dev/null", "fast engine only"},
+      {"gemm --trace-cycles 1:2", "--trace"},
+      {"gemm --rows 4 --cols 4 --trace /dev/null --trace-region 0:4,0:0", "outside"},
+      {"gemm --trace /nonexistent-dir/t.json", "/nonexistent-dir/t.json"},
+      {"gemm --trace /dev/null --trace-cycles 5:2", "--trace-cycles"},
   };
   for (const auto& [args, fragment] : cases) {
     const auto r = run(args);
@@ -552,6 +556,64 @@ TEST(cli, energy_options_errors_are_one_line) {
     EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
     EXPECT_NE(r.err.find(fragment), std::string::npos) << args << ": " << r.err;
   }
+}
+
+// The JSON trace (hw/trace_writer.h): one line per cycle plus the state after the last edge, the
+// same on both engines (faults included), and a PE multiplies exactly when the skew brings it a
+// pair, k = t - r - c in 0..K-1, for a one-fold GEMM.
+TEST(cli, gemm_trace_follows_the_skew_and_is_the_same_on_both_engines) {
+  const std::string dir = testing::TempDir();
+  const std::string gemm = "gemm --rows 3 --cols 4 --bits 6 --m 3 --k 5 --n 4 --seed 11 --fault weight-link:stuck-at-1:1:2:3";
+  ASSERT_EQ(run(gemm + " --trace " + dir + "/fast.json").exit_code, 0);
+  ASSERT_EQ(run(gemm + " --engine structural --trace " + dir + "/structural.json").exit_code, 0);
+  auto lines = [](const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+  };
+  const auto fast = lines(dir + "/fast.json"), structural = lines(dir + "/structural.json");
+  const unsigned cycles = 5 + 2 * 3 + 4 - 2;
+  ASSERT_EQ(fast.size(), cycles + 1 + 4u);  // header, faults, "cycles":[, one per cycle and the end state, ]}
+  EXPECT_NE(fast[0].find("\"engine\":\"fast\""), std::string::npos) << fast[0];
+  EXPECT_NE(fast[1].find("\"spec\":\"weight-link:stuck-at-1:1:2:3\""), std::string::npos) << fast[1];
+  ASSERT_EQ(structural.size(), fast.size());
+  for (std::size_t i = 1; i < fast.size(); ++i) EXPECT_EQ(fast[i], structural[i]) << "line " << i;
+  const std::regex mac_re("\"mac_en\":\\[([0-9,]*)\\]");
+  for (unsigned t = 0; t <= cycles; ++t) {
+    const std::string& line = fast[3 + t];
+    ASSERT_EQ(line.rfind("{\"cycle\":" + std::to_string(t) + ",", 0), 0u) << line;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(line, m, mac_re)) << line;
+    std::string expected;
+    for (int r = 0; r < 3; ++r) {
+      for (int c = 0; c < 4; ++c) {
+        const int k = static_cast<int>(t) - r - c;
+        expected += std::string(expected.empty() ? "" : ",") + (t < cycles && k >= 0 && k < 5 ? "1" : "0");
+      }
+    }
+    EXPECT_EQ(m[1].str(), expected) << "cycle " << t;
+  }
+  EXPECT_NE(fast[3 + cycles].find("\"stage\":\"done\""), std::string::npos);
+  EXPECT_NE(fast[3 + cycles].find("\"acc\":[0,0,0,0,0,0,0,0,0,0,0,0]"), std::string::npos) << "drained";
+  // A window and a region.
+  ASSERT_EQ(run(gemm + " --trace " + dir + "/w.json --trace-cycles 2:4 --trace-region 1:2,2:2").exit_code, 0);
+  const auto window = lines(dir + "/w.json");
+  ASSERT_EQ(window.size(), 3 + 3 + 1u);
+  EXPECT_EQ(window[3].rfind("{\"cycle\":2,", 0), 0u);
+  EXPECT_NE(window[4].find("\"mac_en\":[1,0]"), std::string::npos) << window[4];  // cycle 3: PE (1,2) k = 0, PE (2,2) k = -1
+}
+
+TEST(cli, gemm_reports_the_error_against_exact_products) {
+  auto r = run("gemm --rows 4 --cols 4 --m 8 --k 16 --n 8 --mult drum8_k4 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::regex re("\"exact_error\": \\{\"differ\": ([0-9]+), \"mean_abs\": ([0-9.e+-]+), \"max_abs\": ([0-9.e+-]+)\\}");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, re)) << r.out;
+  EXPECT_GT(std::stoul(m[1].str()), 0u);  // DRUM with k = 4 is not exact on random 8-bit operands
+  EXPECT_LE(std::stod(m[2].str()), std::stod(m[3].str()));
+  r = run("gemm --rows 4 --cols 4 --m 8 --k 16 --n 8 --json");
+  EXPECT_EQ(r.out.find("exact_error"), std::string::npos) << "exact multiplier: no error block";
 }
 
 }  // namespace

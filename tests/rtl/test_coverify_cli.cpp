@@ -88,11 +88,14 @@ TEST(coverify_cli, impossible_options_give_one_error_line_and_exit_2) {
       {"coverify --bits 17", "--bits"},
       {"coverify --k 0", "--k"},
       {"coverify --faults -1", "--faults"},
-      {"coverify --rows 5 --cols 5", "4x4x8x32:exact8"},  // not built: the message lists what is
-      {"coverify --rows 5 --cols 5", "AXSA_RTL_CONFIGS"},
+      // Not built, and building on demand refused: the message lists what is built.
+      {"coverify --rows 5 --cols 5 --no-rtl-build", "4x4x8x32:exact8"},
+      {"coverify --rows 5 --cols 5 --no-rtl-build", "AXSA_RTL_CONFIGS"},
       {"coverify --mult nosuch", "nosuch"},
-      {"coverify --mult drum8_k4", "no RTL array built"},
-      {"coverify --bits 12", "no RTL array built"},
+      {"coverify --mult drum8_k4 --no-rtl-build", "no RTL array built"},
+      {"coverify --bits 12 --no-rtl-build", "no RTL array built"},
+      // No configuration can exist: checked before anything is built.
+      {"coverify --bits 12 --mult exact8", "narrower than the 12-bit data"},
       {"coverify --inject-bug 3:1", "CYCLE:ROW:COL"},
       {"coverify --inject-bug a:1:1", "CYCLE:ROW:COL"},
       {"coverify --inject-bug 3:4:0", "outside"},
