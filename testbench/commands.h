@@ -15,5 +15,6 @@ int run_report(const std::vector<std::string>& args);
 int run_coverify(const std::vector<std::string>& args);
 int run_epsilon(const std::vector<std::string>& args);
 int run_scalesim(const std::vector<std::string>& args);
+int run_merge(const std::vector<std::string>& args);
 
 }  // namespace axsa::cli
