@@ -223,6 +223,8 @@ run_report coordinate(const session& s, campaign_db& db, const golden_reference&
   auto fault_of = [&](std::uint64_t id) -> const fault& { return stored[shard.position(id)]; };
   progress_line progress(stored.size(), stored.size() - pending.size());
   const auto t0 = clock_type::now();
+  const double cpu0 = process_cpu_seconds();
+  double cpu_of_others = 0;  // the other ranks report theirs when they are done
 
   std::size_t next = 0;  // pending[next..] not handed out yet
   local_pool pool(golden, options.jobs);
@@ -250,6 +252,7 @@ run_report coordinate(const session& s, campaign_db& db, const golden_reference&
         throw std::runtime_error("rank " + std::to_string(status.MPI_SOURCE) + ": " + r.get_text());
       }
       if (kind == message::done) {
+        cpu_of_others += r.get<double>();
         --ranks_working;
       } else {
         for (auto& fr : get_results(r)) ready.push_back(std::move(fr));
@@ -281,11 +284,13 @@ run_report coordinate(const session& s, campaign_db& db, const golden_reference&
   }
   pool.stop();
   progress.finish();
-  return {pending.size(), std::chrono::duration<double>(clock_type::now() - t0).count()};
+  return {pending.size(), std::chrono::duration<double>(clock_type::now() - t0).count(),
+          process_cpu_seconds() - cpu0 + cpu_of_others};
 }
 
 // Ranks 1..P-1: ask for batches, run them, send the results back.
 void serve(const golden_reference& golden, const run_options& options) {
+  const double cpu0 = process_cpu_seconds();
   local_pool pool(golden, options.jobs);
   bool asked = false, no_more = false;
   auto last_send = clock_type::now();
@@ -343,7 +348,7 @@ void serve(const golden_reference& golden, const run_options& options) {
   }
   pool.stop();
   writer w;
-  w.put(static_cast<std::uint8_t>(message::done));
+  w.put(static_cast<std::uint8_t>(message::done)).put(process_cpu_seconds() - cpu0);
   send(w, 0, tag_up);
 }
 

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "faults/campaign_progress.h"
@@ -148,6 +149,13 @@ const char* to_string(campaign_engine e) {
   return "?";
 }
 
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 campaign_db open_campaign(const std::string& path, const campaign_config& cfg, const golden_reference& golden,
                           bool resume, bool overwrite) {
   if (cfg.shard.count > cfg.sample_size) {
@@ -170,10 +178,11 @@ run_report run_pending_faults(campaign_db& db, const golden_reference& golden, c
   progress_line progress(stored.size(), stored.size() - pending.size());
   result_writer writer(db, progress, stored.size() - pending.size());
   const auto t0 = clock_type::now();
+  const double cpu0 = process_cpu_seconds();
   if (engine == campaign_engine::shortcut) run_shortcut(golden, all, pending, writer, jobs);
   else run_on_simulation(golden, all, pending, writer, engine == campaign_engine::structural);
   progress.finish();
-  return {pending.size(), std::chrono::duration<double>(clock_type::now() - t0).count()};
+  return {pending.size(), std::chrono::duration<double>(clock_type::now() - t0).count(), process_cpu_seconds() - cpu0};
 }
 
 }  // namespace axsa::faults

@@ -22,8 +22,12 @@ const char* to_string(campaign_engine e);
 
 struct run_report {
   std::uint64_t faults_run = 0;
-  double seconds = 0;
+  double seconds = 0;      // wall time of the run (golden run and setup not included)
+  double cpu_seconds = 0;  // processor time of the run, every thread (and with MPI every rank) summed
 };
+
+// Processor time of this process so far, all threads (user + system), in seconds.
+double process_cpu_seconds();
 
 // Opens the campaign database at `path` for `cfg` (creates it, or with `resume` continues it, with
 // `overwrite` replaces it) and stores the golden run and the sample (a shard: its slice) unless it

@@ -150,6 +150,7 @@ void print_summary(const po::variables_map& vm, const faults::campaign_db& db, c
     o.add("hang", frac(faults::outcome::hang)).add("margin", sum.margin);
     o.add("golden_seconds", golden_seconds).add("seconds", seconds);
     o.add("faults_per_second", seconds > 0 ? static_cast<double>(run.faults_run) / seconds : 0.0);
+    o.add("cpu_seconds", run.cpu_seconds);
     o.add("golden_cycles", cc.golden_cycles).add("engine", cc.engine);
     if (!cc.shard.whole()) o.add("shard", cc.shard.str());
     if (ranks > 0) o.add("ranks", std::uint64_t{ranks});

@@ -91,6 +91,23 @@ rm -f "$dir/out.db"
 rc=0; "$axsa" merge "$dir/whole.db" "${s[@]}" > /dev/null 2> "$dir/err.txt" || rc=$?
 [[ $rc -eq 2 ]] && grep -q "already exists" "$dir/err.txt" || fail "merge over an existing database: $(cat "$dir/err.txt")"
 
+# Bad --shard values: one line, exit 2, no database.
+bad_shard() {
+  local value=$1 pattern=$2 rc=0
+  "$axsa" "${args[@]}" --shard "$value" --out "$dir/bad.db" > /dev/null 2> "$dir/err.txt" || rc=$?
+  [[ $rc -eq 2 && $(wc -l < "$dir/err.txt") -eq 1 ]] || fail "--shard $value: exit $rc, $(cat "$dir/err.txt")"
+  grep -qF -- "$pattern" "$dir/err.txt" || fail "--shard $value: expected '$pattern' in $(cat "$dir/err.txt")"
+  [[ ! -s "$dir/bad.db" ]] || fail "--shard $value left a database"
+}
+bad_shard 5/4 "--shard must be I/N with 1 <= I <= N"
+bad_shard 0/4 "--shard must be I/N"
+bad_shard 2 "--shard must be I/N"
+bad_shard 1/5000 "the sample has only $total faults, fewer than the shards"
+rc=0; "$axsa" "${args[@]}" --shard 2/4 --out "$dir/s1.db" --resume > /dev/null 2> "$dir/err.txt" || rc=$?
+[[ $rc -eq 2 ]] && grep -qF "shard = '1/4', this run shard = '2/4'" "$dir/err.txt" || fail "resuming shard 1/4 as 2/4: $(cat "$dir/err.txt")"
+rc=0; "$axsa" "${args[@]}" --out "$dir/s1.db" --resume > /dev/null 2> "$dir/err.txt" || rc=$?
+[[ $rc -eq 2 ]] && grep -qF "shard = '1/4', this run has no shard" "$dir/err.txt" || fail "resuming shard 1/4 whole: $(cat "$dir/err.txt")"
+
 # --partial: the incomplete shard's missing faults stay pending; a plain --resume finishes them.
 "$axsa" merge --partial "$dir/partial.db" "$dir/s1.db" "$dir/s2.db" "$dir/s3part.db" "$dir/s4.db" > /dev/null ||
   fail "merge --partial failed"
