@@ -193,12 +193,13 @@ int run_campaign_mpi(const po::variables_map& vm) {
       }
       mpi.agree(error, code);
     };
-    std::size_t batch = 0;
+    faults::mpi::run_options options;
     attempt([&] {
       if (vm["engine"].as<std::string>() != "shortcut") {
         throw config_error("--mpi runs the shortcut engine; run the reference engines as shards (--shard I/N)");
       }
-      batch = ranged(vm, "mpi-batch", 1, 1 << 20);
+      options.batch = ranged(vm, "mpi-batch", 1, 1 << 20);
+      options.jobs = jobs_option(vm, static_cast<unsigned>(mpi.local_size()));
       p = prepare(vm);
     });
     mpi.check_same_config(p->cc);
@@ -211,9 +212,6 @@ int run_campaign_mpi(const po::variables_map& vm) {
     } else {
       attempt([] {});
     }
-    faults::mpi::run_options options;
-    options.jobs = jobs_option(vm, static_cast<unsigned>(mpi.local_size()));
-    options.batch = batch;
     const faults::run_report run = faults::mpi::run_pending_faults(mpi, db ? &*db : nullptr, *p->golden, options);
     if (mpi.rank() == 0) print_summary(vm, *db, *p, run, static_cast<unsigned>(mpi.size()));
   } catch (const faults::mpi::quiet_failure& e) {

@@ -57,4 +57,8 @@ rc=0
 [[ $rc -ne 0 ]] && [[ $(grep -c "axsa campaign: error: --mpi runs the shortcut engine" "$dir/err.txt") -eq 1 ]] ||
   fail "--mpi --engine systemc: $(cat "$dir/err.txt")"
 [[ ! -e "$dir/x.db" ]] || fail "a refused MPI run created its database"
+rc=0
+"$mpiexec" -np 2 --oversubscribe "$axsa" "${args[@]}" --mpi --mpi-batch 0 --out "$dir/y.db" > /dev/null 2> "$dir/err.txt" || rc=$?
+[[ $rc -ne 0 ]] && [[ $(grep -c "axsa campaign: error: --mpi-batch must be in 1.." "$dir/err.txt") -eq 1 ]] ||
+  fail "--mpi-batch 0: $(cat "$dir/err.txt")"
 echo "bad input under MPI: one error line"
