@@ -40,12 +40,12 @@ bool campaign_config::operator==(const campaign_config& o) const {
          engine == o.engine && site == o.site && fault_types == o.fault_types && first_image == o.first_image &&
          images == o.images && batch == o.batch && confidence == o.confidence && margin == o.margin && p == o.p &&
          exhaustive == o.exhaustive && seed == o.seed && population == o.population && sample_size == o.sample_size &&
-         golden_cycles == o.golden_cycles && version == o.version;
+         golden_cycles == o.golden_cycles && version == o.version && shard == o.shard;
 }
 
 std::vector<std::pair<std::string, std::string>> campaign_config::to_key_values() const {
   using std::to_string;
-  return {{"model_path", model_path},
+  std::vector<std::pair<std::string, std::string>> kv{{"model_path", model_path},
           {"model_sha256", model_sha256},
           {"data_dir", data_dir},
           {"bits", to_string(bits)},
@@ -69,6 +69,8 @@ std::vector<std::pair<std::string, std::string>> campaign_config::to_key_values(
           {"sample_size", to_string(sample_size)},
           {"golden_cycles", to_string(golden_cycles)},
           {"version", version}};
+  if (!shard.whole()) kv.emplace_back("shard", shard.str());
+  return kv;
 }
 
 campaign_config campaign_config::from_key_values(const std::vector<std::pair<std::string, std::string>>& kv) {
@@ -158,7 +160,29 @@ campaign_config campaign_config::from_key_values(const std::vector<std::pair<std
   if (c.sample_size > c.population) throw bad("sample_size", "in 1.." + std::to_string(c.population) + " (the population)");
   c.golden_cycles = uint("golden_cycles");
   c.version = get("version");
+  if (m.count("shard")) {
+    try {
+      c.shard = parse_shard(get("shard"));
+    } catch (const config_error&) {
+      throw bad("shard", "I/N with 1 <= I <= N");
+    }
+    if (c.shard.count > c.sample_size) throw bad("shard", "a slice of the sample of " + std::to_string(c.sample_size));
+  }
   return c;
+}
+
+fault_space campaign_fault_space(const campaign_config& cfg) {
+  return fault_space(parse_site(cfg.site), parse_fault_set(cfg.fault_types), cfg.rows, cfg.cols, cfg.bits,
+                     cfg.golden_cycles);
+}
+
+std::vector<fault> campaign_sample(const campaign_config& cfg) {
+  const fault_space space = campaign_fault_space(cfg);
+  if (space.size() != cfg.population) {
+    throw config_error("campaign config: population = " + std::to_string(cfg.population) +
+                       " is not the size of its fault space, " + std::to_string(space.size()));
+  }
+  return sample_in_run_order(space, cfg.sample_size, cfg.seed);
 }
 
 }  // namespace axsa::faults

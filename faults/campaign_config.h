@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "faults/campaign_shard.h"
+#include "faults/fault_space.h"
+
 namespace axsa::faults {
 
 // What one fault did to the classification of one image (stored as the integer value).
@@ -37,14 +40,21 @@ struct campaign_config {
   std::uint64_t sample_size = 0;    // faults drawn n
   std::uint64_t golden_cycles = 0;  // array cycles of the golden run over the images
   std::string version;              // axsa version string
+  shard_spec shard;                 // the slice of the sample this database runs (1/1: all of it)
 
   bool operator==(const campaign_config& o) const;  // field-wise
   bool operator!=(const campaign_config& o) const { return !(*this == o); }
   // The stored form: (key, value) in a fixed order; doubles keep all 17 digits, so the text
-  // comparison on resume is exactly the field-wise one.
+  // comparison on resume is exactly the field-wise one. `shard` is stored only for a real shard
+  // (N > 1), so a whole campaign's config is the same as before shards existed.
   std::vector<std::pair<std::string, std::string>> to_key_values() const;
-  // Throws config_error naming the key for a missing or malformed value.
+  // Throws config_error naming the key for a missing or malformed value (a missing shard is 1/1).
   static campaign_config from_key_values(const std::vector<std::pair<std::string, std::string>>& kv);
 };
+
+// The campaign's fault space and its whole sample in run order (sample_in_run_order with its seed),
+// both determined by the configuration: what a shard or a merge redraws to check a fault list.
+fault_space campaign_fault_space(const campaign_config& cfg);
+std::vector<fault> campaign_sample(const campaign_config& cfg);
 
 }  // namespace axsa::faults

@@ -428,6 +428,14 @@ campaign_db campaign_db::resume(const std::string& path, const campaign_config& 
                          " = '" + value + "'");
     }
   }
+  const auto wanted = cfg.to_key_values();
+  for (const auto& [key, value] : stored) {
+    const bool known = std::any_of(wanted.begin(), wanted.end(), [&](const auto& kv) { return kv.first == key; });
+    if (!known) {
+      throw config_error("cannot resume " + path + ": its campaign has " + key + " = '" + value + "', this run has no " +
+                         key);
+    }
+  }
   set_pragmas(db.m_db, path);
   db.check_contents();
   return db;
@@ -453,9 +461,11 @@ void campaign_db::check_contents() const {
   }
   const campaign_config cfg = config();
   const std::uint64_t stored = faults().size();  // checks every fault against cfg
-  if (stored > cfg.sample_size) {
-    throw config_error(m_path + ": its fault list holds " + std::to_string(stored) + " faults, more than the sample size " +
-                       std::to_string(cfg.sample_size));
+  const std::uint64_t slice = cfg.shard.size(cfg.sample_size);
+  if (stored > slice) {
+    throw config_error(m_path + ": its fault list holds " + std::to_string(stored) + " faults, more than the " +
+                       (cfg.shard.whole() ? "sample size " : "shard " + cfg.shard.str() + "'s slice of the sample, ") +
+                       std::to_string(slice));
   }
   statement bad(m_db, m_path,
                 "SELECT fault_id, image, outcome, EXISTS (SELECT 1 FROM faults f WHERE f.id = r.fault_id) FROM results r "
@@ -465,6 +475,18 @@ void campaign_db::check_contents() const {
     const std::string where = m_path + ": results of fault " + bad.text(0) + " on image " + bad.text(1);
     if (bad.int64(3) == 0) throw config_error(where + ", which is not in the fault list");
     throw config_error(where + ": outcome '" + bad.text(2) + "' is not an outcome code (0..4)");
+  }
+}
+
+// The writers need only the shard; reading it alone keeps them storing what they are given, as
+// before shards, even under a config the readers would refuse.
+shard_spec campaign_db::stored_shard() const {
+  statement s(m_db, m_path, "SELECT value FROM config WHERE key = 'shard'");
+  if (!s.step("cannot read the campaign config")) return shard_spec{};
+  try {
+    return parse_shard(s.text(0));
+  } catch (const config_error&) {
+    throw config_error(m_path + ": campaign config: shard = '" + s.text(0) + "' is not I/N with 1 <= I <= N");
   }
 }
 
@@ -537,12 +559,13 @@ void campaign_db::store_faults(const std::vector<fault>& list) {
     if (faults() == list) return;
     throw config_error(m_path + " already holds a different fault list (" + std::to_string(fault_count()) + " faults)");
   }
+  const shard_spec shard = stored_shard();
   transaction tx(m_db, m_path);
   statement put(m_db, m_path,
                 "INSERT INTO faults(id, site, kind, row, col, bit, first_cycle, last_cycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   for (std::size_t i = 0; i < list.size(); ++i) {
     const fault& f = list[i];
-    put.bind(1, static_cast<std::int64_t>(i)).bind(2, std::string(to_string(f.site)));
+    put.bind(1, to_sql(shard.id_at(i), "fault id")).bind(2, std::string(to_string(f.site)));
     put.bind(3, std::string(to_string(f.kind))).bind(4, std::int64_t{f.row}).bind(5, std::int64_t{f.col});
     put.bind(6, std::int64_t{f.bit}).bind(7, to_sql(f.first_cycle, "fault window start"));
     if (f.last_cycle == no_end) {
@@ -576,9 +599,12 @@ std::vector<fault> campaign_db::faults() const {
       }
       return static_cast<std::uint64_t>(s.int64(col));
     };
-    if (s.int64(0) != static_cast<std::int64_t>(out.size())) {
-      throw config_error(m_path + ": the fault ids are not 0.." + std::to_string(fault_count() - 1) + " (fault " +
-                         std::to_string(out.size()) + " is missing)");
+    const std::uint64_t expected = cfg.shard.id_at(out.size());
+    if (s.int64(0) != static_cast<std::int64_t>(expected)) {
+      throw config_error(m_path + ": the fault ids are not " +
+                         (cfg.shard.whole() ? "0.." + std::to_string(fault_count() - 1)
+                                            : "those of shard " + cfg.shard.str()) +
+                         " (fault " + std::to_string(expected) + " is missing)");
     }
     fault f;
     try {
@@ -632,10 +658,12 @@ void campaign_db::store_results(std::uint64_t fault_id, const std::vector<pair_r
 void campaign_db::store_results_batch(const std::vector<std::pair<std::uint64_t, std::vector<pair_result>>>& batch) {
   // Check everything before writing, so a bad entry never costs a rollback of good ones.
   const std::uint64_t known = fault_count();
+  const shard_spec shard = stored_shard();
   for (const auto& [id, results] : batch) {
-    if (id >= known) {
+    if (!shard.contains(id) || shard.position(id) >= known) {
       throw std::invalid_argument(m_path + ": results for fault " + std::to_string(id) + ", but the list holds " +
-                                  std::to_string(known) + " faults");
+                                  std::to_string(known) + " faults" +
+                                  (shard.whole() ? std::string() : " of shard " + shard.str()));
     }
     if (results.empty()) throw std::invalid_argument(m_path + ": no results given for fault " + std::to_string(id));
   }
@@ -674,6 +702,33 @@ std::vector<pair_result> campaign_db::results(std::uint64_t fault_id) const {
   return out;
 }
 
+void campaign_db::for_each_fault_results(
+    const std::function<void(std::uint64_t, std::vector<pair_result>&&)>& visit) const {
+  // One statement is one read transaction: a snapshot, even while a campaign commits.
+  statement s(m_db, m_path,
+              "SELECT fault_id, image, outcome, golden_label, faulty_label, ratio FROM results ORDER BY fault_id, image");
+  std::vector<pair_result> current;
+  std::uint64_t current_id = 0;
+  while (s.step("cannot read results")) {
+    const auto id = static_cast<std::uint64_t>(s.int64(0));
+    if (!current.empty() && id != current_id) visit(current_id, std::move(current));
+    if (current.empty() || id != current_id) current.clear();
+    current_id = id;
+    pair_result r;
+    r.image = static_cast<std::uint32_t>(s.int64(1));
+    if (s.int64(2) < 0 || s.int64(2) >= static_cast<std::int64_t>(outcome_count)) {
+      throw config_error(m_path + ": results of fault " + s.text(0) + " on image " + s.text(1) + ": outcome '" +
+                         s.text(2) + "' is not an outcome code (0..4)");
+    }
+    r.result = static_cast<outcome>(s.int64(2));
+    r.golden_label = static_cast<int>(s.int64(3));
+    r.faulty_label = static_cast<int>(s.int64(4));
+    r.ratio = s.real(5);
+    current.push_back(r);
+  }
+  if (!current.empty()) visit(current_id, std::move(current));
+}
+
 std::uint64_t campaign_db::completed_faults() const {
   statement s(m_db, m_path, "SELECT COUNT(DISTINCT fault_id) FROM results");
   s.step("cannot count the completed faults");
@@ -694,11 +749,12 @@ campaign_db::summary campaign_db::summarize() const {
     while (s.step("cannot read the results")) {
       const auto id = static_cast<std::uint64_t>(s.int64(0));
       const auto o = static_cast<std::size_t>(s.int64(1));
-      if (id >= list.size() || o >= outcome_count) {
+      const std::uint64_t position = cfg.shard.position(id);
+      if (!cfg.shard.contains(id) || position >= list.size() || o >= outcome_count) {
         throw config_error(m_path + ": results of fault " + s.text(0) + " with outcome '" + s.text(1) +
                            "': not a stored fault or not an outcome code (0..4)");
       }
-      per_fault[id][o] += static_cast<std::uint64_t>(s.int64(2));
+      per_fault[position][o] += static_cast<std::uint64_t>(s.int64(2));
     }
   }
 

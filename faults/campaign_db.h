@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,6 +68,8 @@ class campaign_db {
   // Several faults in one transaction (the engine batches to keep commits cheap).
   void store_results_batch(const std::vector<std::pair<std::uint64_t, std::vector<pair_result>>>& batch);
   std::vector<pair_result> results(std::uint64_t fault_id) const;  // by image
+  // Every fault's results in one read transaction, ascending by fault id, each by image.
+  void for_each_fault_results(const std::function<void(std::uint64_t, std::vector<pair_result>&&)>& visit) const;
   std::uint64_t completed_faults() const;
 
   // The statistics of the stored results (faults/campaign_stats.h).
@@ -83,6 +86,7 @@ class campaign_db {
   // config_error naming what is wrong unless the stored config is valid, every table is there,
   // every stored fault fits the config and every result has an outcome code of a stored fault.
   void check_contents() const;
+  shard_spec stored_shard() const;  // the config's shard alone (1/1 without one)
   void close() noexcept;
 
   sqlite3* m_db = nullptr;

@@ -8,11 +8,12 @@
 #include <deque>
 #include <iostream>
 #include <mutex>
-#include <random>
 #include <thread>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include "faults/campaign_progress.h"
 #include "sw/accelerated_system.h"
 
 namespace axsa::faults {
@@ -21,36 +22,6 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 using fault_results = std::pair<std::uint64_t, std::vector<pair_result>>;
-
-// Progress on stderr: rewritten in place on a terminal, a line every 10 s otherwise.
-class progress_line {
- public:
-  progress_line(std::uint64_t total, std::uint64_t already) : m_total(total), m_done(already), m_start_done(already) {}
-  void update(std::uint64_t done, bool force = false) {
-    m_done = done;
-    const auto now = clock_type::now();
-    const double since = std::chrono::duration<double>(now - m_last).count();
-    if (!force && since < (m_tty ? 0.5 : 10.0)) return;
-    m_last = now;
-    const double elapsed = std::chrono::duration<double>(now - m_t0).count();
-    const double rate = elapsed > 0 ? static_cast<double>(m_done - m_start_done) / elapsed : 0;
-    const double eta = rate > 0 ? static_cast<double>(m_total - m_done) / rate : 0;
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "campaign: %llu/%llu faults (%.1f %%), %.1f faults/s, ETA %.0f s",
-                  static_cast<unsigned long long>(m_done), static_cast<unsigned long long>(m_total),
-                  m_total ? 100.0 * static_cast<double>(m_done) / static_cast<double>(m_total) : 100.0, rate, eta);
-    std::cerr << (m_tty ? "\r" : "") << buf << (m_tty ? "   " : "\n") << std::flush;
-  }
-  void finish() {
-    update(m_done, true);
-    if (m_tty) std::cerr << "\n";
-  }
-
- private:
-  std::uint64_t m_total, m_done, m_start_done;
-  bool m_tty = isatty(STDERR_FILENO) != 0;
-  clock_type::time_point m_t0 = clock_type::now(), m_last = clock_type::now() - std::chrono::hours(1);
-};
 
 // Collects finished faults from the workers and commits them in batches (about every 0.5 s).
 class result_writer {
@@ -162,15 +133,6 @@ void run_on_simulation(const golden_reference& golden, const std::vector<fault>&
 
 }  // namespace
 
-std::vector<fault> sample_in_run_order(const fault_space& space, std::uint64_t n, std::uint64_t seed) {
-  std::vector<std::uint64_t> order = sample_indices(space.size(), n, seed);
-  std::shuffle(order.begin(), order.end(), std::mt19937_64(seed ^ 0x9e3779b97f4a7c15ull));
-  std::vector<fault> list;
-  list.reserve(order.size());
-  for (std::uint64_t index : order) list.push_back(space.at(index));
-  return list;
-}
-
 campaign_engine parse_campaign_engine(const std::string& text) {
   if (text == "shortcut") return campaign_engine::shortcut;
   if (text == "systemc") return campaign_engine::systemc;
@@ -187,16 +149,40 @@ const char* to_string(campaign_engine e) {
   return "?";
 }
 
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+campaign_db open_campaign(const std::string& path, const campaign_config& cfg, const golden_reference& golden,
+                          bool resume, bool overwrite) {
+  if (cfg.shard.count > cfg.sample_size) {
+    throw config_error("--shard " + cfg.shard.str() + ": the sample has only " + std::to_string(cfg.sample_size) +
+                       " faults, fewer than the shards");
+  }
+  campaign_db db = resume ? campaign_db::resume(path, cfg) : campaign_db::create(path, cfg, overwrite);
+  if (!db.has_golden()) db.store_golden(golden.labels(), golden.probabilities());
+  if (db.fault_count() == 0) db.store_faults(shard_slice(campaign_sample(cfg), cfg.shard));
+  return db;
+}
+
 run_report run_pending_faults(campaign_db& db, const golden_reference& golden, campaign_engine engine, unsigned jobs) {
-  const std::vector<fault> all = db.faults();
+  // The stored faults by id: a shard holds only its slice, so ids map to positions through it.
+  const std::vector<fault> stored = db.faults();
+  const shard_spec shard = db.config().shard;
+  std::vector<fault> all(stored.empty() ? 0 : shard.id_at(stored.size() - 1) + 1);
+  for (std::size_t i = 0; i < stored.size(); ++i) all[shard.id_at(i)] = stored[i];
   const std::vector<std::uint64_t> pending = db.pending_faults();
-  progress_line progress(all.size(), all.size() - pending.size());
-  result_writer writer(db, progress, all.size() - pending.size());
+  progress_line progress(stored.size(), stored.size() - pending.size());
+  result_writer writer(db, progress, stored.size() - pending.size());
   const auto t0 = clock_type::now();
+  const double cpu0 = process_cpu_seconds();
   if (engine == campaign_engine::shortcut) run_shortcut(golden, all, pending, writer, jobs);
   else run_on_simulation(golden, all, pending, writer, engine == campaign_engine::structural);
   progress.finish();
-  return {pending.size(), std::chrono::duration<double>(clock_type::now() - t0).count()};
+  return {pending.size(), std::chrono::duration<double>(clock_type::now() - t0).count(), process_cpu_seconds() - cpu0};
 }
 
 }  // namespace axsa::faults

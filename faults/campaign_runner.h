@@ -11,14 +11,10 @@
 
 #include "faults/campaign.h"
 #include "faults/campaign_db.h"
+#include "faults/campaign_shard.h"  // sample_in_run_order
 #include "faults/fault_space.h"
 
 namespace axsa::faults {
-
-// `n` faults of `space` drawn with `seed` (all of them when n is the population), in a seeded random
-// order: any prefix of a partial campaign is then itself a random sample, so interim reports are
-// unbiased.
-std::vector<fault> sample_in_run_order(const fault_space& space, std::uint64_t n, std::uint64_t seed);
 
 enum class campaign_engine { shortcut, systemc, structural };
 campaign_engine parse_campaign_engine(const std::string& text);  // throws config_error naming the choices
@@ -26,8 +22,18 @@ const char* to_string(campaign_engine e);
 
 struct run_report {
   std::uint64_t faults_run = 0;
-  double seconds = 0;
+  double seconds = 0;      // wall time of the run (golden run and setup not included)
+  double cpu_seconds = 0;  // processor time of the run, every thread (and with MPI every rank) summed
 };
+
+// Processor time of this process so far, all threads (user + system), in seconds.
+double process_cpu_seconds();
+
+// Opens the campaign database at `path` for `cfg` (creates it, or with `resume` continues it, with
+// `overwrite` replaces it) and stores the golden run and the sample (a shard: its slice) unless it
+// holds them already. config_error for a shard of more slices than the sample has faults.
+campaign_db open_campaign(const std::string& path, const campaign_config& cfg, const golden_reference& golden,
+                          bool resume, bool overwrite);
 
 // Runs every pending fault of `db` over the golden run's images and stores each fault's results.
 // `jobs` worker threads serve the shortcut engine; the full simulations run one fault at a time

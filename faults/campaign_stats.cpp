@@ -86,7 +86,8 @@ campaign_summary summarize_counts(const campaign_config& cfg, const std::vector<
     for (std::size_t o = 0; o < outcome_count; ++o) out.classes[o].faults += counts[o] > 0;
   }
   out.faults_done = done.size();
-  out.complete = out.faults_stored > 0 && out.faults_done == out.faults_stored && out.faults_stored >= cfg.sample_size;
+  out.complete = out.faults_stored > 0 && out.faults_done == out.faults_stored &&
+                 out.faults_stored >= cfg.shard.size(cfg.sample_size);
 
   const std::uint64_t big_n = cfg.population;
   const std::uint64_t n = out.faults_done;

@@ -44,7 +44,7 @@ struct campaign_summary {
   std::uint64_t faults_stored = 0;    // the sample as stored (sample_size once the engine has drawn it)
   std::uint64_t faults_done = 0;      // faults with results: the n of every statistic below
   std::uint64_t pairs = 0;            // (fault, image) pairs recorded
-  bool complete = false;              // every fault of the sample has results
+  bool complete = false;              // every fault of the sample (of a shard: of its slice) has results
   double fault_space_share = 0;       // faults_done / population
   double t = 0;                       // normal quantile of the confidence
   double margin = 0;                  // achieved margin of error (p = 0.5, n = faults_done)

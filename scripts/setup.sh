@@ -10,6 +10,7 @@ packages=(
   libboost-program-options-dev        # the axsa command line
   libgtest-dev googletest             # test suites
   libsqlite3-dev sqlite3              # campaign results
+  openmpi-bin libopenmpi-dev          # axsa campaign --mpi and its tests (docs/scale-out.md)
   yosys                               # area proxy of the multipliers (synthesis)
   python3 python3-numpy python3-matplotlib python3-torch python3-onnx   # training, export, plots
   python3-pil                         # animated GIFs of the array (scripts/draw_array.py)

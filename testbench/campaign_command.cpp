@@ -1,16 +1,20 @@
 // axsa campaign: a statistical fault-injection campaign on a quantised CNN (docs/campaigns.md).
 // One golden run, then every sampled fault over the same images, each (fault, image) pair
 // classified and stored in SQLite in transactions, so a killed campaign resumes with --resume.
-// The command parses options and prints the summary; the campaign itself runs in faults/
-// (faults/campaign_runner.h).
+// --shard I/N runs one slice of the sample into its own database (axsa merge joins them); --mpi
+// spreads the faults over the ranks of an MPI job (docs/scale-out.md). The command parses options
+// and prints the summary; the campaign itself runs in faults/ (campaign_runner.h, campaign_mpi.h).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "faults/campaign.h"
+#include "faults/campaign_mpi.h"
 #include "faults/campaign_runner.h"
 #include "faults/fault_space.h"
 #include "rtl/mult_registry.h"
@@ -25,6 +29,197 @@ namespace axsa::cli {
 
 namespace {
 using clock_type = std::chrono::steady_clock;
+
+// Everything a run needs, built from the options; the golden reference points into the rest, so
+// it lives in one place on the heap.
+struct prepared_campaign {
+  sw::network net;
+  sw::dataset test, train;
+  sw::qnetwork qnet;
+  std::unique_ptr<faults::golden_reference> golden;
+  double golden_seconds = 0;
+  faults::campaign_config cc;
+  faults::campaign_engine engine = faults::campaign_engine::shortcut;
+};
+
+
+std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
+  if (!vm.count("out")) throw config_error("--out FILE is required (the results database)");
+  if (vm.count("resume") && vm.count("overwrite")) throw config_error("--resume and --overwrite exclude each other");
+  const faults::shard_spec shard = vm.count("shard") ? faults::parse_shard(vm["shard"].as<std::string>()) : faults::shard_spec{};
+  hw::array_config cfg = array_from_options(vm);
+  auto prep = std::make_unique<prepared_campaign>();
+  prep->engine = faults::parse_campaign_engine(vm["engine"].as<std::string>());
+  const faults::campaign_engine engine = prep->engine;
+  const faults::fault_site site = faults::parse_site(vm["site"].as<std::string>());
+  const faults::fault_set set = faults::parse_fault_set(vm["faults"].as<std::string>());
+  const double confidence = vm["confidence"].as<double>(), margin = vm["margin"].as<double>(), p = vm["p"].as<double>();
+  if (!(confidence > 0 && confidence < 1)) throw config_error("--confidence must lie strictly between 0 and 1");
+  if (!(margin > 0 && margin < 1)) throw config_error("--margin must lie strictly between 0 and 1");
+  if (!(p > 0 && p < 1)) throw config_error("--p must lie strictly between 0 and 1");
+  const std::string mult = vm["mult"].as<std::string>();
+  const rtl::eval_mode mode = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
+  std::shared_ptr<const hw::multiplier> m;
+  if (mult != "exact") m = rtl::make_multiplier(mult, cfg.data_bits, mode);
+  const auto seed = ranged(vm, "seed", 0, std::numeric_limits<long long>::max());
+
+  const std::string model_path = vm["model"].as<std::string>();
+  prep->net = sw::load_onnx(model_path);
+  const sw::network& net = prep->net;
+  if (net.exit_count() > 1) {
+    throw config_error(model_path + ": has " + std::to_string(net.exit_count()) +
+                       " exits; fault campaigns run single-exit networks only");
+  }
+  prep->test = sw::load_mnist(vm["data"].as<std::string>(), "t10k");
+  const sw::dataset& test = prep->test;
+  sw::check_input(net, test.images);
+  const std::size_t first = ranged(vm, "first", 0, static_cast<long long>(test.images.count) - 1);
+  const std::size_t count = ranged(vm, "images", 1, static_cast<long long>(test.images.count - first));
+  cfg.acc_bits = vm.count("acc-bits") ? static_cast<unsigned>(ranged(vm, "acc-bits", 2, 64))
+                                      : sw::safe_acc_bits(net, cfg.data_bits);
+  cfg.validate();
+  const std::size_t batch = vm.count("batch") ? ranged(vm, "batch", 1, 1 << 16) : cfg.rows;
+  prep->train = sw::load_mnist(vm["data"].as<std::string>(), "train");
+  prep->qnet = sw::quantize(net, cfg.data_bits, cfg.acc_bits, prep->train.images, ranged(vm, "calibration", 1, 60000));
+  const sw::qnetwork& qnet = prep->qnet;
+
+  faults::campaign_setup setup;
+  setup.net = &qnet;
+  setup.cfg = cfg;
+  setup.mult = m;
+  setup.images = &test.images;
+  setup.first = first;
+  setup.count = count;
+  setup.batch = batch;
+  const auto t0 = clock_type::now();
+  prep->golden = std::make_unique<faults::golden_reference>(setup);
+  const faults::golden_reference& golden = *prep->golden;
+  prep->golden_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+
+  const faults::fault_space space(site, set, cfg.rows, cfg.cols, cfg.data_bits, golden.cycles());
+  const std::uint64_t population = space.size();
+  const bool exhaustive = vm.count("exhaustive") > 0;
+  if (exhaustive && population > 50'000'000) {
+    throw config_error("--exhaustive: the fault space has " + std::to_string(population) +
+                       " faults; sample it instead (--confidence, --margin)");
+  }
+  const std::uint64_t n = exhaustive ? population
+                                     : faults::leveugle_sample_size(population, margin, confidence, p);
+
+  faults::campaign_config& cc = prep->cc;
+  cc.model_path = model_path;
+  cc.model_sha256 = sw::sha256_file(model_path);
+  cc.data_dir = vm["data"].as<std::string>();
+  cc.bits = cfg.data_bits;
+  cc.acc_bits = cfg.acc_bits;
+  cc.rows = cfg.rows;
+  cc.cols = cfg.cols;
+  cc.mult = mult;
+  cc.mult_eval = vm["mult-eval"].as<std::string>();
+  cc.engine = faults::to_string(engine);
+  cc.site = faults::to_string(site);
+  cc.fault_types = faults::to_string(set);
+  cc.first_image = first;
+  cc.images = count;
+  cc.batch = batch;
+  cc.confidence = confidence;
+  cc.margin = margin;
+  cc.p = p;
+  cc.exhaustive = exhaustive;
+  cc.seed = seed;
+  cc.population = population;
+  cc.sample_size = n;
+  cc.golden_cycles = golden.cycles();
+  cc.version = "axsa 0.1.0";
+  cc.shard = shard;
+  return prep;
+}
+
+void print_summary(const po::variables_map& vm, const faults::campaign_db& db, const prepared_campaign& p,
+                   const faults::run_report& run, unsigned ranks) {
+  const faults::campaign_config& cc = p.cc;
+  const std::string& out_path = db.path();
+  const double seconds = run.seconds, golden_seconds = p.golden_seconds;
+  const auto sum = db.summarize();
+  const auto frac = [&](faults::outcome o) { return sum.classes[static_cast<int>(o)].fraction; };
+  if (vm.count("json")) {
+    json_object o;
+    o.add("database", out_path).add("faults", sum.faults_done).add("sample_size", cc.sample_size).add("population", cc.population);
+    o.add("pairs", sum.pairs).add("masked", frac(faults::outcome::masked)).add("tolerable", frac(faults::outcome::tolerable));
+    o.add("critical", frac(faults::outcome::critical)).add("crash", frac(faults::outcome::crash));
+    o.add("hang", frac(faults::outcome::hang)).add("margin", sum.margin);
+    o.add("golden_seconds", golden_seconds).add("seconds", seconds);
+    o.add("faults_per_second", seconds > 0 ? static_cast<double>(run.faults_run) / seconds : 0.0);
+    o.add("cpu_seconds", run.cpu_seconds);
+    o.add("golden_cycles", cc.golden_cycles).add("engine", cc.engine);
+    if (!cc.shard.whole()) o.add("shard", cc.shard.str());
+    if (ranks > 0) o.add("ranks", std::uint64_t{ranks});
+    std::cout << o.str() << std::endl;
+  } else {
+    std::printf("campaign     %s: %llu of %llu faults (space %llu), %llu pairs, margin %.2f %%\n", out_path.c_str(),
+                static_cast<unsigned long long>(sum.faults_done), static_cast<unsigned long long>(cc.sample_size),
+                static_cast<unsigned long long>(cc.population), static_cast<unsigned long long>(sum.pairs), sum.margin * 100);
+    std::printf("outcomes     masked %.2f %%, tolerable %.2f %%, critical %.2f %%, crash %.2f %%, hang %.2f %%\n",
+                frac(faults::outcome::masked) * 100, frac(faults::outcome::tolerable) * 100,
+                frac(faults::outcome::critical) * 100, frac(faults::outcome::crash) * 100, frac(faults::outcome::hang) * 100);
+    std::printf("speed        %.1f faults/s (%llu faults in %.2f s; golden run %.3f s)\n",
+                seconds > 0 ? static_cast<double>(run.faults_run) / seconds : 0.0,
+                static_cast<unsigned long long>(run.faults_run), seconds, golden_seconds);
+  }
+}
+
+unsigned jobs_option(const po::variables_map& vm, unsigned ranks_on_node) {
+  if (vm.count("jobs")) return static_cast<unsigned>(ranged(vm, "jobs", 1, 256));
+  return std::max(1u, std::thread::hardware_concurrency() / std::max(1u, ranks_on_node));
+}
+
+// The MPI run: every rank prepares the same campaign (checked), rank 0 opens the database, all of
+// them run the faults. A failure on any rank before the run is one line from rank 0.
+int run_campaign_mpi(const po::variables_map& vm) {
+  faults::mpi::session mpi;
+  try {
+    std::unique_ptr<prepared_campaign> p;
+    auto attempt = [&](auto&& step) {
+      std::string error;
+      int code = 0;
+      try {
+        step();
+      } catch (const config_error& e) {
+        error = e.what();
+        code = 2;
+      } catch (const std::exception& e) {
+        error = e.what();
+        code = 1;
+      }
+      mpi.agree(error, code);
+    };
+    faults::mpi::run_options options;
+    attempt([&] {
+      if (vm["engine"].as<std::string>() != "shortcut") {
+        throw config_error("--mpi runs the shortcut engine; run the reference engines as shards (--shard I/N)");
+      }
+      options.batch = ranged(vm, "mpi-batch", 1, 1 << 20);
+      options.jobs = jobs_option(vm, static_cast<unsigned>(mpi.local_size()));
+      p = prepare(vm);
+    });
+    mpi.check_same_config(p->cc);
+    std::optional<faults::campaign_db> db;
+    if (mpi.rank() == 0) {
+      attempt([&] {
+        db.emplace(faults::open_campaign(vm["out"].as<std::string>(), p->cc, *p->golden, vm.count("resume") > 0,
+                                         vm.count("overwrite") > 0));
+      });
+    } else {
+      attempt([] {});
+    }
+    const faults::run_report run = faults::mpi::run_pending_faults(mpi, db ? &*db : nullptr, *p->golden, options);
+    if (mpi.rank() == 0) print_summary(vm, *db, *p, run, static_cast<unsigned>(mpi.size()));
+  } catch (const faults::mpi::quiet_failure& e) {
+    return e.code;  // rank 0 prints the error
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_campaign(const std::vector<std::string>& args) {
@@ -51,8 +246,13 @@ int run_campaign(const std::vector<std::string>& args) {
     ("out", po::value<std::string>(), "results database (SQLite), required")
     ("resume", "continue the campaign stored in --out")
     ("overwrite", "replace an existing database")
-    ("jobs", po::value<long long>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
-     "worker threads (shortcut engine)")
+    ("jobs", po::value<long long>(),
+     "worker threads (shortcut engine; default: all cores, with --mpi the cores per rank on the node)")
+    ("shard", po::value<std::string>(),
+     "I/N: run only the I-th of N slices of the sample (faults I-1, I-1+N, ...) into --out;\n"
+     "axsa merge joins the N databases")
+    ("mpi", "run over the ranks of an MPI job (mpirun -np P axsa campaign --mpi ...): rank 0 writes --out")
+    ("mpi-batch", po::value<long long>()->default_value(16), "with --mpi: faults per batch a rank asks for")
     ("json", "print the summary as one JSON object");
   array_options array;
   array.acc_bits_auto = true;
@@ -65,120 +265,13 @@ int run_campaign(const std::vector<std::string>& args) {
                      desc, args, vm)) {
     return 0;
   }
-  if (!vm.count("out")) throw config_error("--out FILE is required (the results database)");
-  if (vm.count("resume") && vm.count("overwrite")) throw config_error("--resume and --overwrite exclude each other");
-  hw::array_config cfg = array_from_options(vm);
-  const faults::campaign_engine engine = faults::parse_campaign_engine(vm["engine"].as<std::string>());
-  const faults::fault_site site = faults::parse_site(vm["site"].as<std::string>());
-  const faults::fault_set set = faults::parse_fault_set(vm["faults"].as<std::string>());
-  const double confidence = vm["confidence"].as<double>(), margin = vm["margin"].as<double>(), p = vm["p"].as<double>();
-  if (!(confidence > 0 && confidence < 1)) throw config_error("--confidence must lie strictly between 0 and 1");
-  if (!(margin > 0 && margin < 1)) throw config_error("--margin must lie strictly between 0 and 1");
-  if (!(p > 0 && p < 1)) throw config_error("--p must lie strictly between 0 and 1");
-  const std::string mult = vm["mult"].as<std::string>();
-  const rtl::eval_mode mode = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
-  std::shared_ptr<const hw::multiplier> m;
-  if (mult != "exact") m = rtl::make_multiplier(mult, cfg.data_bits, mode);
-  const auto jobs = static_cast<unsigned>(ranged(vm, "jobs", 1, 256));
-  const auto seed = ranged(vm, "seed", 0, std::numeric_limits<long long>::max());
-  const std::string out_path = vm["out"].as<std::string>();
-
-  const std::string model_path = vm["model"].as<std::string>();
-  const sw::network net = sw::load_onnx(model_path);
-  if (net.exit_count() > 1) {
-    throw config_error(model_path + ": has " + std::to_string(net.exit_count()) +
-                       " exits; fault campaigns run single-exit networks only");
-  }
-  const sw::dataset test = sw::load_mnist(vm["data"].as<std::string>(), "t10k");
-  sw::check_input(net, test.images);
-  const std::size_t first = ranged(vm, "first", 0, static_cast<long long>(test.images.count) - 1);
-  const std::size_t count = ranged(vm, "images", 1, static_cast<long long>(test.images.count - first));
-  cfg.acc_bits = vm.count("acc-bits") ? static_cast<unsigned>(ranged(vm, "acc-bits", 2, 64))
-                                      : sw::safe_acc_bits(net, cfg.data_bits);
-  cfg.validate();
-  const std::size_t batch = vm.count("batch") ? ranged(vm, "batch", 1, 1 << 16) : cfg.rows;
-  const sw::dataset train = sw::load_mnist(vm["data"].as<std::string>(), "train");
-  const sw::qnetwork qnet =
-      sw::quantize(net, cfg.data_bits, cfg.acc_bits, train.images, ranged(vm, "calibration", 1, 60000));
-
-  faults::campaign_setup setup;
-  setup.net = &qnet;
-  setup.cfg = cfg;
-  setup.mult = m;
-  setup.images = &test.images;
-  setup.first = first;
-  setup.count = count;
-  setup.batch = batch;
-  const auto t0 = clock_type::now();
-  const faults::golden_reference golden(setup);
-  const double golden_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
-
-  const faults::fault_space space(site, set, cfg.rows, cfg.cols, cfg.data_bits, golden.cycles());
-  const std::uint64_t population = space.size();
-  const bool exhaustive = vm.count("exhaustive") > 0;
-  if (exhaustive && population > 50'000'000) {
-    throw config_error("--exhaustive: the fault space has " + std::to_string(population) +
-                       " faults; sample it instead (--confidence, --margin)");
-  }
-  const std::uint64_t n = exhaustive ? population
-                                     : faults::leveugle_sample_size(population, margin, confidence, p);
-
-  faults::campaign_config cc;
-  cc.model_path = model_path;
-  cc.model_sha256 = sw::sha256_file(model_path);
-  cc.data_dir = vm["data"].as<std::string>();
-  cc.bits = cfg.data_bits;
-  cc.acc_bits = cfg.acc_bits;
-  cc.rows = cfg.rows;
-  cc.cols = cfg.cols;
-  cc.mult = mult;
-  cc.mult_eval = vm["mult-eval"].as<std::string>();
-  cc.engine = faults::to_string(engine);
-  cc.site = faults::to_string(site);
-  cc.fault_types = faults::to_string(set);
-  cc.first_image = first;
-  cc.images = count;
-  cc.batch = batch;
-  cc.confidence = confidence;
-  cc.margin = margin;
-  cc.p = p;
-  cc.exhaustive = exhaustive;
-  cc.seed = seed;
-  cc.population = population;
-  cc.sample_size = n;
-  cc.golden_cycles = golden.cycles();
-  cc.version = "axsa 0.1.0";
-
-  faults::campaign_db db = vm.count("resume") ? faults::campaign_db::resume(out_path, cc)
-                                              : faults::campaign_db::create(out_path, cc, vm.count("overwrite") > 0);
-  if (!db.has_golden()) db.store_golden(golden.labels(), golden.probabilities());
-  if (db.fault_count() == 0) db.store_faults(faults::sample_in_run_order(space, n, seed));
-  const faults::run_report run = faults::run_pending_faults(db, golden, engine, jobs);
-  const double seconds = run.seconds;
-
-  const auto sum = db.summarize();
-  const auto frac = [&](faults::outcome o) { return sum.classes[static_cast<int>(o)].fraction; };
-  if (vm.count("json")) {
-    json_object o;
-    o.add("database", out_path).add("faults", sum.faults_done).add("sample_size", n).add("population", population);
-    o.add("pairs", sum.pairs).add("masked", frac(faults::outcome::masked)).add("tolerable", frac(faults::outcome::tolerable));
-    o.add("critical", frac(faults::outcome::critical)).add("crash", frac(faults::outcome::crash));
-    o.add("hang", frac(faults::outcome::hang)).add("margin", sum.margin);
-    o.add("golden_seconds", golden_seconds).add("seconds", seconds);
-    o.add("faults_per_second", seconds > 0 ? static_cast<double>(run.faults_run) / seconds : 0.0);
-    o.add("golden_cycles", golden.cycles()).add("engine", faults::to_string(engine));
-    std::cout << o.str() << std::endl;
-  } else {
-    std::printf("campaign     %s: %llu of %llu faults (space %llu), %llu pairs, margin %.2f %%\n", out_path.c_str(),
-                static_cast<unsigned long long>(sum.faults_done), static_cast<unsigned long long>(n),
-                static_cast<unsigned long long>(population), static_cast<unsigned long long>(sum.pairs), sum.margin * 100);
-    std::printf("outcomes     masked %.2f %%, tolerable %.2f %%, critical %.2f %%, crash %.2f %%, hang %.2f %%\n",
-                frac(faults::outcome::masked) * 100, frac(faults::outcome::tolerable) * 100,
-                frac(faults::outcome::critical) * 100, frac(faults::outcome::crash) * 100, frac(faults::outcome::hang) * 100);
-    std::printf("speed        %.1f faults/s (%llu faults in %.2f s; golden run %.3f s)\n",
-                seconds > 0 ? static_cast<double>(run.faults_run) / seconds : 0.0,
-                static_cast<unsigned long long>(run.faults_run), seconds, golden_seconds);
-  }
+  if (vm.count("mpi")) return run_campaign_mpi(vm);
+  const unsigned jobs = jobs_option(vm, 1);
+  const std::unique_ptr<prepared_campaign> p = prepare(vm);
+  faults::campaign_db db = faults::open_campaign(vm["out"].as<std::string>(), p->cc, *p->golden, vm.count("resume") > 0,
+                                                 vm.count("overwrite") > 0);
+  const faults::run_report run = faults::run_pending_faults(db, *p->golden, p->engine, jobs);
+  print_summary(vm, db, *p, run, 0);
   return 0;
 }
 

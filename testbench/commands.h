@@ -16,5 +16,6 @@ int run_coverify(const std::vector<std::string>& args);
 int run_epsilon(const std::vector<std::string>& args);
 int run_scalesim(const std::vector<std::string>& args);
 int run_sweep(const std::vector<std::string>& args);
+int run_merge(const std::vector<std::string>& args);
 
 }  // namespace axsa::cli

@@ -29,6 +29,7 @@ const std::map<std::string, command_info>& commands() {
       {"epsilon", {axsa::cli::run_epsilon, "run a multi-exit network with weight-memory faults under EPSILON or a baseline"}},
       {"gemm", {axsa::cli::run_gemm, "run one GEMM on the cycle-accurate array and check it"}},
       {"infer", {axsa::cli::run_infer, "classify MNIST images with a quantised CNN on the array"}},
+      {"merge", {axsa::cli::run_merge, "join the shard databases of one campaign (campaign --shard I/N) into one"}},
       {"multipliers", {axsa::cli::run_multipliers, "list the registered multipliers with error metrics and area"}},
       {"report", {axsa::cli::run_report, "summarise a fault-injection campaign database (Table I of the survey)"}},
       {"scalesim", {axsa::cli::run_scalesim, "run a SCALE-Sim topology and config on the array, write its COMPUTE_REPORT.csv"}},

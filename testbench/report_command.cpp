@@ -50,6 +50,12 @@ std::string percent(double fraction, int decimals = 2) {
 }
 
 std::string status_text(const campaign_db::summary& s) {
+  if (!s.config.shard.whole()) {  // a shard's own slice; axsa merge makes the campaign
+    const std::string prefix = "shard " + s.config.shard.str() + " of the sample, ";
+    if (s.complete) return prefix + "complete";
+    return prefix + "partial: " + std::to_string(s.faults_done) + " of " +
+           std::to_string(s.config.shard.size(s.config.sample_size)) + " faults of its slice done";
+  }
   if (s.complete) return "complete";
   if (s.faults_stored == 0) return "partial: no fault list stored yet";
   return "partial: " + std::to_string(s.faults_done) + " of " + std::to_string(s.faults_stored) +
@@ -88,6 +94,7 @@ void print_json(const std::string& file, const campaign_db::summary& s) {
   o.add("batch", std::uint64_t{cfg.batch}).add("seed", cfg.seed).add("exhaustive", cfg.exhaustive);
   o.add("p", cfg.p).add("golden_cycles", cfg.golden_cycles).add("model", cfg.model_path);
   o.add("model_sha256", cfg.model_sha256).add("data", cfg.data_dir).add("version", cfg.version);
+  o.add("shard", cfg.shard.str());
   std::string bits = "[", kinds = "[";
   for (std::size_t b = 0; b < s.per_bit.size(); ++b) {
     bits += (b ? ", " : "") + group_json("bit", std::uint64_t{b}, s.per_bit[b]);

@@ -219,6 +219,42 @@ TEST_F(campaign_db_test, resume_with_another_config_names_the_key_and_both_value
   EXPECT_EQ(campaign_db::open_read_only(file("e.db")).completed_faults(), 4u);
 }
 
+// A shard's database holds its slice under the whole sample's ids; results outside the slice are
+// refused, and resuming it needs the same shard.
+TEST_F(campaign_db_test, a_shard_stores_its_slice_under_the_sample_ids) {
+  campaign_config cfg = small_config();
+  cfg.shard = shard_spec{2, 3};  // sample of 6: ids 1 and 4
+  const std::vector<fault> sample = example_faults();
+  {
+    auto db = campaign_db::create(file("s.db"), cfg, false);
+    db.store_faults(shard_slice(sample, cfg.shard));
+    EXPECT_EQ(db.pending_faults(), (std::vector<std::uint64_t>{1, 4}));
+    EXPECT_THROW(db.store_results(0, outcomes("MMMMM")), std::invalid_argument);
+    EXPECT_THROW(db.store_results(7, outcomes("MMMMM")), std::invalid_argument);
+    db.store_results(4, outcomes("MMMCT"));
+    EXPECT_EQ(db.pending_faults(), (std::vector<std::uint64_t>{1}));
+    EXPECT_FALSE(db.summarize().complete);
+    db.store_results(1, outcomes("MMMMM"));
+    const auto sum = db.summarize();
+    EXPECT_TRUE(sum.complete);
+    EXPECT_EQ(sum.faults_done, 2u);
+    EXPECT_EQ(sum.classes[static_cast<int>(outcome::critical)].pairs, 1u);
+  }
+  auto read = campaign_db::open_read_only(file("s.db"));
+  EXPECT_EQ(read.config().shard, cfg.shard);
+  EXPECT_EQ(read.faults(), shard_slice(sample, cfg.shard));
+
+  campaign_config whole = small_config();
+  auto msg = message_of([&] { (void)campaign_db::resume(file("s.db"), whole); });
+  EXPECT_NE(msg.find("shard = '2/3'"), std::string::npos) << msg;
+  campaign_config other = small_config();
+  other.shard = shard_spec{3, 3};
+  msg = message_of([&] { (void)campaign_db::resume(file("s.db"), other); });
+  EXPECT_NE(msg.find("shard = '2/3'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("shard = '3/3'"), std::string::npos) << msg;
+  EXPECT_EQ(campaign_db::resume(file("s.db"), cfg).pending_faults().size(), 0u);
+}
+
 TEST_F(campaign_db_test, create_over_an_existing_database_is_refused_unless_overwrite) {
   write_example(file("e.db"));
   const auto msg = message_of([&] { (void)campaign_db::create(file("e.db"), small_config(), false); });

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "faults/campaign_shard.h"
 #include "faults/campaign_stats.h"
 #include "hw/array_config.h"
 
@@ -21,6 +22,83 @@ TEST(campaign_stats, normal_quantiles_and_margin) {
   EXPECT_NEAR(stats::margin_of_error(12544, 7143, stats::t_for_confidence(0.99)), 0.0099996, 1e-6);
   EXPECT_EQ(stats::margin_of_error(12544, 12544, 2.5758), 0.0);
   EXPECT_TRUE(std::isnan(stats::margin_of_error(12544, 0, 2.5758)));
+}
+
+// Shards (faults/campaign_shard.h): I/N owns the ids congruent to I-1 modulo N; the N slices of a
+// sample are disjoint, cover it, and differ in size by at most one.
+TEST(campaign_shard, parse_accepts_i_of_n_and_refuses_the_rest) {
+  const shard_spec s = parse_shard("3/4");
+  EXPECT_EQ(s.index, 3u);
+  EXPECT_EQ(s.count, 4u);
+  EXPECT_EQ(s.str(), "3/4");
+  EXPECT_TRUE(parse_shard("1/1").whole());
+  EXPECT_EQ(parse_shard("1000000/1000000").count, 1000000u);
+  for (const char* bad : {"", "3", "0/4", "5/4", "1/0", "-1/4", "1/-4", "a/b", "1/4/2", " 1/4", "1/4 ", "1/1000001",
+                          "99999999/99999999", "/4", "1/"}) {
+    EXPECT_THROW(parse_shard(bad), config_error) << bad;
+  }
+  try {
+    parse_shard("5/4");
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("'5/4'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(campaign_shard, slices_partition_the_sample_in_order) {
+  const fault_space space(fault_site::weight_link, fault_set::all, 3, 2, 4, 17);
+  for (std::uint64_t n : std::vector<std::uint64_t>{1, 2, 7, 50, space.size()}) {
+    const std::vector<fault> sample = sample_in_run_order(space, n, 11);
+    ASSERT_EQ(sample.size(), n);
+    for (std::uint64_t count : std::vector<std::uint64_t>{1, 2, 3, 4, 7}) {
+      if (count > n) continue;
+      std::vector<int> owner(n, 0);
+      std::uint64_t smallest = n, largest = 0;
+      for (std::uint64_t index = 1; index <= count; ++index) {
+        const shard_spec shard{index, count};
+        const std::vector<fault> slice = shard_slice(sample, shard);
+        ASSERT_EQ(slice.size(), shard.size(n)) << shard.str() << " of " << n;
+        smallest = std::min<std::uint64_t>(smallest, slice.size());
+        largest = std::max<std::uint64_t>(largest, slice.size());
+        for (std::uint64_t pos = 0; pos < slice.size(); ++pos) {
+          const std::uint64_t id = shard.id_at(pos);
+          ASSERT_LT(id, n);
+          EXPECT_TRUE(shard.contains(id));
+          EXPECT_EQ(shard.position(id), pos);
+          EXPECT_EQ(slice[pos], sample[id]);
+          ++owner[id];
+        }
+      }
+      for (std::uint64_t id = 0; id < n; ++id) EXPECT_EQ(owner[id], 1) << "fault " << id << ", " << count << " shards";
+      EXPECT_LE(largest - smallest, 1u);
+    }
+  }
+  // The same seed redraws the same order; another seed does not.
+  EXPECT_EQ(sample_in_run_order(space, 30, 11), sample_in_run_order(space, 30, 11));
+  EXPECT_NE(sample_in_run_order(space, 30, 11), sample_in_run_order(space, 30, 12));
+}
+
+TEST(campaign_shard, the_shard_is_stored_only_for_a_real_split) {
+  campaign_config c;
+  c.model_path = "m.onnx";
+  c.population = 100;
+  c.sample_size = 10;
+  c.images = 1;
+  c.batch = 1;
+  auto has_shard_key = [](const campaign_config& cfg) {
+    for (const auto& kv : cfg.to_key_values()) {
+      if (kv.first == "shard") return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(has_shard_key(c));
+  EXPECT_TRUE(campaign_config::from_key_values(c.to_key_values()).shard.whole());
+  c.shard = shard_spec{2, 3};
+  EXPECT_TRUE(has_shard_key(c));
+  const campaign_config back = campaign_config::from_key_values(c.to_key_values());
+  EXPECT_EQ(back.shard, (shard_spec{2, 3}));
+  EXPECT_TRUE(back == c);
+  c.shard = shard_spec{1, 11};  // more shards than faults in the sample
+  EXPECT_THROW(campaign_config::from_key_values(c.to_key_values()), config_error);
 }
 
 fault make_fault(unsigned row, unsigned col, unsigned bit, fault_kind kind) {
