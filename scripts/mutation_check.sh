@@ -22,7 +22,7 @@ mutations=(
   "register_m_k_swapped|tlm/accelerator.h|s#constexpr std::uint64_t m = 0x18;#constexpr std::uint64_t m = 0x1C;#;s#constexpr std::uint64_t k = 0x1C;#constexpr std::uint64_t k = 0x18;#|test_accelerator|accelerator_gemm"
   "fault_bit_numbering|hw/fault.h|s#const std::uint32_t m = 1u << bit;#const std::uint32_t m = 1u << (data_bits - 1 - bit);#|test_saboteur|saboteur"
   "drain_one_cycle_longer|hw/dataflow.cpp|s#m_drain = m_rows;#m_drain = m_rows + 1;#|test_accelerator|accelerator_gemm"
-  "link_fault_one_row|faults/campaign.cpp|s#const std::uint64_t i_end = link ? rows_used : r + 1;#const std::uint64_t i_end = link ? r + 1 : r + 1;#|axsa|reference_campaign"
+  "link_fault_one_row|faults/campaign.cpp|s#const std::uint64_t i_end = link ? rows_used : r + 1;#const std::uint64_t i_end = link ? std::min<std::uint64_t>(rows_used, r + 1) : r + 1;#|axsa|reference_campaign"
   "requantise_half_down|sw/quantized_network.h|s#if (frac >= 0.5) ++r;#if (frac > 0.5) ++r;#|axsa_infer_tests|quantization.pixels_requantisation|every_layer_stays_within"
 )
 
