@@ -51,6 +51,14 @@ std::string one_line(const std::exception& e) {
   return text.empty() ? "unknown error" : text;
 }
 
+// The error line in one write: under mpirun other processes (the launcher's abort banner) write to
+// the same stderr, and a line written piece by piece would be split by theirs.
+void report_error(const std::string& line) {
+  const std::string text = line + "\n";
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
 void print_usage(std::ostream& out) {
   out << "Usage: axsa <command> [options]   (axsa <command> --help for its options)\n\nCommands:\n";
   for (const auto& [name, info] : commands()) out << "  " << name << std::string(14 - name.size(), ' ') << info.summary << '\n';
@@ -85,10 +93,10 @@ int sc_main(int argc, char* argv[]) {
   try {
     status = it->second.run(std::vector<std::string>(argv + 2, argv + argc));
   } catch (const axsa::config_error& e) {
-    std::cerr << "axsa " << name << ": error: " << one_line(e) << '\n';
+    report_error("axsa " + name + ": error: " + one_line(e));
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "axsa " << name << ": error: " << one_line(e) << '\n';
+    report_error("axsa " + name + ": error: " + one_line(e));
     return 1;
   }
   // Results that never reached their reader (a full disk, a closed pipe) are a failure.

@@ -13,19 +13,7 @@ fail() { echo "mpi_campaign: FAIL: $*" >&2; exit 1; }
 q() { sqlite3 -cmd ".timeout 2000" "$1" "$2"; }
 args=(campaign --rows 8 --cols 8 --images 12 --margin 0.05 --seed 9 --calibration 200)
 
-same_campaign() {
-  local a=$1 b=$2
-  for query in "select key, value from config order by key" "select * from golden order by image" \
-               "select * from faults order by id" "select * from results order by fault_id, image"; do
-    q "$a" "$query" > "$dir/a.txt"
-    q "$b" "$query" > "$dir/b.txt"
-    cmp -s "$dir/a.txt" "$dir/b.txt" || fail "'$query' differs between $a and $b"
-  done
-  "$axsa" report "$a" --json | sed 's/"file": "[^"]*", //' > "$dir/ra.json"
-  "$axsa" report "$b" --json | sed 's/"file": "[^"]*", //' > "$dir/rb.json"
-  cmp -s "$dir/ra.json" "$dir/rb.json" || fail "the reports of $a and $b differ"
-  grep -q '"complete": true' "$dir/ra.json" || fail "$a is not complete"
-}
+source "$(dirname "$0")/same_campaign.sh"
 
 "$axsa" "${args[@]}" --jobs 2 --out "$dir/whole.db" > /dev/null 2> "$dir/whole.log" || fail "the single run failed"
 total=$(q "$dir/whole.db" "select count(*) from faults")
