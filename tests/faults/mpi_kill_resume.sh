@@ -12,6 +12,7 @@ mkdir -p "$dir"
 source "$(dirname "$0")/mpi_env.sh"
 fail() { echo "mpi_kill_resume: FAIL: $*" >&2; exit 1; }
 q() { sqlite3 -cmd ".timeout 2000" "$1" "$2"; }
+source "$(dirname "$0")/same_campaign.sh"
 args=(campaign --images 30 --margin 0.02 --seed 5 --calibration 200)
 
 "$axsa" "${args[@]}" --jobs 2 --out "$dir/whole.db" > /dev/null 2> "$dir/whole.log" || fail "uninterrupted run failed"
@@ -43,13 +44,5 @@ echo "killed 3 ranks with $done_at_kill of $total faults recorded"
 "$mpiexec" -np 2 --oversubscribe "$axsa" "${args[@]}" --mpi --jobs 1 --out "$dir/killed.db" --resume \
   > /dev/null 2> "$dir/resumed.log" || fail "resume failed: $(tail -3 "$dir/resumed.log")"
 
-for query in "select key, value from config order by key" "select * from golden order by image" \
-             "select * from faults order by id" "select * from results order by fault_id, image"; do
-  q "$dir/whole.db" "$query" > "$dir/a.txt"
-  q "$dir/killed.db" "$query" > "$dir/b.txt"
-  cmp -s "$dir/a.txt" "$dir/b.txt" || fail "'$query' differs after resume"
-done
-"$axsa" report "$dir/whole.db" --json | sed 's/"file": "[^"]*", //' > "$dir/ra.json"
-"$axsa" report "$dir/killed.db" --json | sed 's/"file": "[^"]*", //' > "$dir/rb.json"
-cmp -s "$dir/ra.json" "$dir/rb.json" || fail "the reports differ after resume"
+same_campaign "$dir/whole.db" "$dir/killed.db"
 echo "the resumed MPI campaign equals the uninterrupted run ($total faults)"
