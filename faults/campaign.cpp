@@ -104,8 +104,12 @@ golden_reference::golden_reference(const campaign_setup& setup) : m_setup(setup)
       }
     }
   }
-  const double scale = logits_scale();
-  for (const auto& v : m_logits) m_probs.push_back(sw::softmax(v, scale));
+  for (const auto& v : m_logits) m_probs.push_back(probabilities_of(v));
+}
+
+std::vector<double> golden_reference::probabilities_of(const std::vector<std::int64_t>& logits) const {
+  const sw::qnetwork& net = *m_setup.net;
+  return sw::output_probabilities(logits, net.logits_layer(net.exit_count() - 1), net.bits, m_setup.logits);
 }
 
 std::vector<int> golden_reference::labels() const {
@@ -237,10 +241,9 @@ std::vector<pair_result> evaluate_on_system(sw::accelerated_system& sys, const g
 
 std::vector<pair_result> classify_run(const golden_reference& golden, const std::vector<std::vector<std::int64_t>>& faulty) {
   std::vector<pair_result> out;
-  const double scale = golden.logits_scale();
   for (std::size_t i = 0; i < faulty.size(); ++i) {
     out.push_back(classify(static_cast<std::uint32_t>(golden.setup().first + i), golden.probabilities()[i],
-                           sw::softmax(faulty[i], scale)));
+                           golden.probabilities_of(faulty[i])));
   }
   return out;
 }

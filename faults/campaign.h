@@ -34,6 +34,7 @@ struct campaign_setup {
   const sw::idx_images* images = nullptr;
   std::size_t first = 0, count = 0, batch = 1;
   tlm_model::buffer_sizes buffers{};           // the driver's buffers: they decide how M is tiled
+  sw::logits_convention logits = sw::logits_convention::dequantized;  // how outputs are read (classification)
 };
 
 // One start of the accelerator in a run: rows [row0, row0 + shape.m) of one layer's GEMM for one batch.
@@ -62,6 +63,8 @@ class golden_reference {
   std::size_t batch_first(std::size_t b) const { return b * m_setup.batch; }
   std::size_t batch_size(std::size_t b) const;
   double logits_scale() const;  // real value of one logits unit
+  // Softmax probabilities of one image's logits under the setup's logits convention.
+  std::vector<double> probabilities_of(const std::vector<std::int64_t>& logits) const;
 
  private:
   campaign_setup m_setup;
@@ -98,7 +101,7 @@ std::vector<std::vector<std::int64_t>> run_on_system(sw::accelerated_system& sys
 // every image, one that throws (a bus error, a failed job) a Crash.
 std::vector<pair_result> evaluate_on_system(sw::accelerated_system& sys, const golden_reference& golden, const fault& f);
 
-// Every image's pair result for one fault from its faulty logits (softmax with the golden scale).
+// Every image's pair result for one fault from its faulty logits (probabilities_of each).
 std::vector<pair_result> classify_run(const golden_reference& golden, const std::vector<std::vector<std::int64_t>>& faulty);
 // The same when the faulty run failed: every image is a crash or, when it timed out, a hang.
 std::vector<pair_result> failed_run(const golden_reference& golden, outcome why);

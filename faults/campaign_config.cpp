@@ -40,7 +40,7 @@ bool campaign_config::operator==(const campaign_config& o) const {
          engine == o.engine && site == o.site && fault_types == o.fault_types && first_image == o.first_image &&
          images == o.images && batch == o.batch && confidence == o.confidence && margin == o.margin && p == o.p &&
          exhaustive == o.exhaustive && seed == o.seed && population == o.population && sample_size == o.sample_size &&
-         golden_cycles == o.golden_cycles && version == o.version && shard == o.shard;
+         golden_cycles == o.golden_cycles && version == o.version && shard == o.shard && logits == o.logits;
 }
 
 std::vector<std::pair<std::string, std::string>> campaign_config::to_key_values() const {
@@ -70,6 +70,7 @@ std::vector<std::pair<std::string, std::string>> campaign_config::to_key_values(
           {"golden_cycles", to_string(golden_cycles)},
           {"version", version}};
   if (!shard.whole()) kv.emplace_back("shard", shard.str());
+  if (logits != "dequantized") kv.emplace_back("logits", logits);
   return kv;
 }
 
@@ -167,6 +168,10 @@ campaign_config campaign_config::from_key_values(const std::vector<std::pair<std
       throw bad("shard", "I/N with 1 <= I <= N");
     }
     if (c.shard.count > c.sample_size) throw bad("shard", "a slice of the sample of " + std::to_string(c.sample_size));
+  }
+  if (m.count("logits")) {
+    c.logits = get("logits");  // the names of sw::logits_convention (this library sits below sw/)
+    if (c.logits != "dequantized" && c.logits != "requantized") throw bad("logits", "dequantized or requantized");
   }
   return c;
 }

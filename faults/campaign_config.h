@@ -41,12 +41,14 @@ struct campaign_config {
   std::uint64_t golden_cycles = 0;  // array cycles of the golden run over the images
   std::string version;              // axsa version string
   shard_spec shard;                 // the slice of the sample this database runs (1/1: all of it)
+  std::string logits = "dequantized";  // how outputs are read: dequantized | requantized (sw::logits_convention)
 
   bool operator==(const campaign_config& o) const;  // field-wise
   bool operator!=(const campaign_config& o) const { return !(*this == o); }
   // The stored form: (key, value) in a fixed order; doubles keep all 17 digits, so the text
   // comparison on resume is exactly the field-wise one. `shard` is stored only for a real shard
-  // (N > 1), so a whole campaign's config is the same as before shards existed.
+  // (N > 1), so a whole campaign's config is the same as before shards existed; `logits` likewise only
+  // when requantized.
   std::vector<std::pair<std::string, std::string>> to_key_values() const;
   // Throws config_error naming the key for a missing or malformed value (a missing shard is 1/1).
   static campaign_config from_key_values(const std::vector<std::pair<std::string, std::string>>& kv);

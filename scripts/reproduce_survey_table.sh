@@ -34,6 +34,8 @@ Options:
   --site S           weight-link or weight-mult (default: weight-link)
   --faults F         stuck-at, bit-flip or all (default: stuck-at)
   --seed S           fault-sampling seed (default: 1)
+  --logits L         dequantized or requantized: how outputs are read before classification
+                     (axsa campaign --help; default: dequantized)
   --jobs J           threads per campaign (default: all cores)
   --model FILE       ONNX model (default: models/lenet5.onnx)
   --data DIR         MNIST folder (default: data/mnist)
@@ -51,6 +53,7 @@ die() {
 
 out=$PWD/survey
 batch=""
+logits=dequantized
 images="" margin="" confidence=0.99 quick=0 mults="" rows=28 cols=28 site=weight-link faults=stuck-at seed=1
 jobs=$(nproc) model=$root/models/lenet5.onnx data=$root/data/mnist axsa=${AXSA:-$root/build/testbench/axsa}
 accuracy=1
@@ -61,7 +64,7 @@ while [[ $# -gt 0 ]]; do
     --quick) quick=1; shift; continue ;;
     --no-accuracy) accuracy=0; shift; continue ;;
     --out | --images | --margin | --confidence | --mults | --rows | --cols | --batch | --site | --faults | --seed | \
-      --jobs | --model | --data | --axsa)
+      --jobs | --model | --data | --axsa | --logits)
       [[ $# -ge 2 && -n $2 ]] || die "$opt needs a value"
       ;;
     *) die "unknown option '$opt' (see --help)" ;;
@@ -83,6 +86,7 @@ while [[ $# -gt 0 ]]; do
     --model) model=$val ;;
     --data) data=$val ;;
     --axsa) axsa=$val ;;
+    --logits) logits=$val ;;
   esac
   shift 2
 done
@@ -102,6 +106,7 @@ for pair in "margin:$margin" "confidence:$confidence"; do
   [[ ${pair#*:} =~ ^0?\.[0-9]*[1-9][0-9]*$ ]] ||
     die "--${pair%%:*} expects a number strictly between 0 and 1 (got '${pair#*:}')"
 done
+[[ $logits == dequantized || $logits == requantized ]] || die "--logits expects dequantized or requantized (got '$logits')"
 [[ -x $axsa ]] || die "no axsa executable at $axsa (build with scripts/build.sh, or pass --axsa)"
 
 if [[ -z $mults ]]; then
@@ -125,7 +130,7 @@ done
 
 mkdir_error=$(mkdir -p -- "$out" 2>&1) || die "--out: ${mkdir_error#mkdir: }"
 echo "survey: ${#configs[@]} campaigns into $out ($images images, margin $margin at confidence $confidence," \
-  "${rows}x${cols}, batch $batch, $site $faults)" >&2
+  "${rows}x${cols}, batch $batch, $site $faults, logits $logits)" >&2
 names=()
 for c in "${configs[@]}"; do
   read -r name bits mult <<<"$c"
@@ -135,7 +140,7 @@ for c in "${configs[@]}"; do
   status=0
   "$axsa" campaign --model "$model" --data "$data" --images "$images" --bits "$bits" --mult "$mult" \
     --rows "$rows" --cols "$cols" --batch "$batch" --site "$site" --faults "$faults" --confidence "$confidence" --margin "$margin" \
-    --seed "$seed" --out "$db" --resume --jobs "$jobs" || status=$?
+    --seed "$seed" --logits "$logits" --out "$db" --resume --jobs "$jobs" || status=$?
   # 2: axsa refused its input and said why on its one error line; rerunning would not help.
   [[ $status == 2 ]] && exit 2
   if [[ $status != 0 ]]; then
@@ -147,12 +152,12 @@ for c in "${configs[@]}"; do
   # the energy per image (docs/energy.md); with --no-accuracy only the campaign's images, for energy.
   subset=()
   [[ $accuracy == 1 ]] || subset=(--images "$images")
-  "$axsa" infer --json --energy --model "$model" --data "$data" --bits "$bits" --mult "$mult" \
+  "$axsa" infer --json --energy --model "$model" --data "$data" --bits "$bits" --mult "$mult" --logits "$logits" \
     --rows "$rows" --cols "$cols" --jobs "$jobs" "${subset[@]}" >"$out/$name.infer.json"
 done
 
 # One table from the per-campaign CSV rows (all written by 'axsa report' with the same header).
-"$python" - "$out" "$accuracy" "${names[@]}" <<'EOF'
+SURVEY_MODEL=$model SURVEY_LOGITS=$logits "$python" - "$out" "$accuracy" "${names[@]}" <<'EOF'
 import csv, json, os, sys
 
 out, with_accuracy, names = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
@@ -189,14 +194,14 @@ with open(os.path.join(out, "survey_table.csv"), "w", newline="") as f:
 def pct(value, decimals=2):
     return "-" if value in ("", None) else f"{100 * float(value):.{decimals}f}"
 
-titles = ["Configuration", "Energy reduction % (array / system)", "Accuracy %", "Faults (share of space)"] + [c.capitalize() + " %" for c in classes] + \
+titles = ["Configuration", "Energy reduction % (array / system)", "Accuracy %", "Injected Faults % (faults / space)"] + [c.capitalize() + " %" for c in classes] + \
          ["Margin %", "Status"]
 table = []
 for r in rows:
     cells = [f"INT{r['bits']} {r['mult']}",
              f"{pct(r['energy_reduction_array'], 1)} / {pct(r['energy_reduction_total'], 1)}",
              pct(r["accuracy"]),
-             f"{r['faults']} / {r['population']} ({pct(r['fault_space_share'], 1)} %)"]
+             f"{pct(r['fault_space_share'], 1)} ({r['faults']} / {r['population']})"]
     for c in classes:
         cells.append(f"{pct(r[c])} [{pct(r[c + '_low'])}, {pct(r[c + '_high'])}]")
     cells += [pct(r["margin"]), r["status"]]
@@ -204,7 +209,8 @@ for r in rows:
 widths = [max(len(t), *(len(row[i]) for row in table)) for i, t in enumerate(titles)]
 line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
 first = rows[0]
-caption = (f"LeNet-5 / MNIST, {first['rows']}x{first['cols']} array, {first['site']} {first['fault_types']} faults, "
+caption = (f"{os.path.basename(os.environ.get('SURVEY_MODEL', 'LeNet-5'))} / MNIST, {first['rows']}x{first['cols']} array, "
+           f"{first['site']} {first['fault_types']} faults, logits {os.environ.get('SURVEY_LOGITS', 'dequantized')}, "
            f"{first['images']} images per fault; shares of (fault, image) pairs with "
            f"{pct(first['confidence'], 0)} % intervals [low, high]")
 markdown = "\n".join([caption, "", line(titles), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] +

@@ -360,6 +360,16 @@ double accuracy(const inference_result& r, const std::vector<std::uint8_t>& labe
   return static_cast<double>(correct) / static_cast<double>(r.predictions.size());
 }
 
+void apply_logits_convention(inference_result& r, const qnetwork& net, logits_convention convention) {
+  if (convention == logits_convention::dequantized) return;
+  for (std::size_t i = 0; i < r.predictions.size(); ++i) {
+    const std::size_t e = i < r.exit_taken.size() && r.exit_taken[i] >= 0 ? static_cast<std::size_t>(r.exit_taken[i])
+                                                                          : net.exit_count() - 1;
+    const auto p = output_probabilities(r.logits[i], net.logits_layer(e), net.bits, convention);
+    r.predictions[i] = static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
+  }
+}
+
 void append_result(inference_result& into, const inference_result& part) {
   if (into.layers.empty()) into.layers = part.layers;
   else

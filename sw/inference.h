@@ -88,6 +88,10 @@ bool confident(const std::vector<std::int64_t>& logits, double acc_scale, double
 
 // Accuracy of predictions against labels[first ...].
 double accuracy(const inference_result& r, const std::vector<std::uint8_t>& labels, std::size_t first);
+// Re-reads every image's prediction under `convention` (the argmax of output_probabilities of the
+// logits of the exit it took; lowest index on ties, which the coarse requantised logits can have).
+// The dequantised convention leaves `r` as it is.
+void apply_logits_convention(inference_result& r, const qnetwork& net, logits_convention convention);
 
 // Multi-exit results: per exit, the share of images that stopped there, and the accuracy of the
 // exit's own prediction over the images where it ran (every image under exit_policy::all).

@@ -88,6 +88,12 @@ bool quantize_chain(const network& net, const std::vector<layer>& layers, const 
       ql.bias_acc[n] = l.bias.empty() ? 0 : std::llround(static_cast<double>(l.bias[n]) / ql.acc_scale);
     }
     if (i == last_gemm) {
+      // The logits keep their accumulator sums; the requantised reading (logits_convention) uses
+      // the same calibrated rescale into [-1, 1] as every other layer's outputs.
+      const double lmax = out_max[i] > 0 ? out_max[i] : 1.0;
+      ql.out_scale = lmax / Q;
+      ql.out_lo = -Q;
+      ql.out_hi = Q;
       ql.produces_logits = true;
       out.push_back(ql);
       record(i + 1);
@@ -169,6 +175,25 @@ std::vector<double> softmax(const std::vector<std::int64_t>& logits, double acc_
   }
   for (double& v : p) v /= sum;
   return p;
+}
+
+logits_convention parse_logits_convention(const std::string& text) {
+  if (text == "dequantized") return logits_convention::dequantized;
+  if (text == "requantized") return logits_convention::requantized;
+  throw config_error("--logits must be dequantized or requantized (got '" + text + "')");
+}
+
+const char* to_string(logits_convention c) {
+  return c == logits_convention::requantized ? "requantized" : "dequantized";
+}
+
+std::vector<double> output_probabilities(const std::vector<std::int64_t>& logits, const qlayer& layer, unsigned bits,
+                                         logits_convention convention) {
+  if (convention == logits_convention::dequantized) return softmax(logits, layer.acc_scale);
+  // q / Q in [-1, 1]: softmax(q / Q) is the softmax of the integers q with the scale 1 / Q.
+  std::vector<std::int64_t> q(logits.size());
+  for (std::size_t i = 0; i < logits.size(); ++i) q[i] = requantize(logits[i], layer);
+  return softmax(q, 1.0 / qmax(bits));
 }
 
 qnetwork quantize(const network& net, unsigned bits, unsigned acc_bits, const idx_images& calibration,

@@ -94,4 +94,16 @@ inline std::int16_t requantize(std::int64_t sum, double factor, std::int32_t lo,
 // Softmax of the dequantised logits (sum * acc_scale of the logits layer).
 std::vector<double> softmax(const std::vector<std::int64_t>& logits, double acc_scale);
 
+// How the network's output vector is read before the softmax (docs/quantization.md, "Logits"):
+//  dequantized (default): the logits layer's sums (accumulator plus bias) times its acc_scale;
+//  requantized: the sums requantised to W bits in [-1, 1] exactly as every other layer's outputs
+//    (rescale by the calibrated range, round, clamp to [-Q, Q]), read as q / Q. This is the survey's
+//    reading: its Y and Y' are W-bit values, and small accumulator changes below one step vanish.
+enum class logits_convention { dequantized, requantized };
+logits_convention parse_logits_convention(const std::string& text);  // throws config_error
+const char* to_string(logits_convention c);
+// Softmax probabilities of one image's logits (sums with bias) under `convention`.
+std::vector<double> output_probabilities(const std::vector<std::int64_t>& logits, const qlayer& logits_layer,
+                                         unsigned bits, logits_convention convention);
+
 }  // namespace axsa::sw

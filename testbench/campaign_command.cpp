@@ -91,6 +91,7 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
   setup.first = first;
   setup.count = count;
   setup.batch = batch;
+  setup.logits = sw::parse_logits_convention(vm["logits"].as<std::string>());
   const auto t0 = clock_type::now();
   prep->golden = std::make_unique<faults::golden_reference>(setup);
   const faults::golden_reference& golden = *prep->golden;
@@ -132,6 +133,7 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
   cc.golden_cycles = golden.cycles();
   cc.version = "axsa 0.1.0";
   cc.shard = shard;
+  cc.logits = sw::to_string(setup.logits);
   return prep;
 }
 
@@ -243,6 +245,9 @@ int run_campaign(const std::vector<std::string>& args) {
      "shortcut (functional twin + exact fault effect), systemc (full cycle-accurate run per fault, fast engine)\n"
      "or structural (the same on the structural engine: pe modules with a saboteur on every PE of the site)")
     ("calibration", po::value<long long>()->default_value(1000), "training images for the activation ranges")
+    ("logits", po::value<std::string>()->default_value("dequantized"),
+     "how outputs are read before the softmax that classifies a pair: dequantized (the logits layer's sums times\n"
+     "its scale) or requantized (the sums requantised to W bits in [-1, 1] like every other layer's outputs)")
     ("out", po::value<std::string>(), "results database (SQLite), required")
     ("resume", "continue the campaign stored in --out")
     ("overwrite", "replace an existing database")

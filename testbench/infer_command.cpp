@@ -139,6 +139,9 @@ int run_infer(const std::vector<std::string>& args) {
      "the one confidence picks)")
     ("gamma", po::value<double>()->default_value(0.5, "0.5"), "confidence threshold of --exit-policy confidence and all, in [0, 1]")
     ("calibration", po::value<long long>()->default_value(1000), "training images used to calibrate activation ranges")
+    ("logits", po::value<std::string>()->default_value("dequantized"),
+     "how the output is read: dequantized (the logits layer's sums times its scale) or requantized (the sums\n"
+     "requantised to W bits in [-1, 1] like every other layer's outputs; ties go to the lowest class)")
     ("jobs", po::value<long long>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
      "threads for the functional twin")
     ("json", "print one JSON object instead of text");
@@ -165,6 +168,7 @@ int run_infer(const std::vector<std::string>& args) {
   const auto jobs = static_cast<unsigned>(ranged(vm, "jobs", 1, 256));
   const bool json = vm.count("json") > 0;
   const std::optional<energy_request> energy = energy_from_options(vm);
+  const sw::logits_convention logits = sw::parse_logits_convention(vm["logits"].as<std::string>());
   sw::exit_options exits;
   exits.policy = sw::parse_exit_policy(vm["exit-policy"].as<std::string>());
   exits.gamma = vm["gamma"].as<double>();
@@ -198,6 +202,7 @@ int run_infer(const std::vector<std::string>& args) {
                                ? run_functional(qnet, cfg, mult, mode, test.images, first, count, batch, jobs, exits)
                                : run_systemc(qnet, cfg, mult, mode, test.images, first, count, batch, exits, &issued);
   const double seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+  sw::apply_logits_convention(r, qnet, logits);
   const double acc = sw::accuracy(r, test.labels.labels, first);
 
   bool identical = true;
@@ -272,6 +277,7 @@ int run_infer(const std::vector<std::string>& args) {
     o.add("bus_cycles_per_image", static_cast<double>(r.totals.bus_cycles) / n_img);
     o.add("utilization", util).add("wall_seconds", seconds).add("images_per_second", n_img / seconds);
     if (float_acc >= 0) o.add("float_accuracy", float_acc);
+    if (logits != sw::logits_convention::dequantized) o.add("logits", sw::to_string(logits));
     if (multi_exit) {
       o.add("exit_policy", sw::to_string(exits.policy)).add("gamma", exits.gamma);
       o.add("cycles_per_image_full", cycles_full);
@@ -310,8 +316,9 @@ int run_infer(const std::vector<std::string>& args) {
     std::printf("model        %s\n", vm["model"].as<std::string>().c_str());
     std::printf("config       INT%u, A=%u, multiplier %s, %ux%u array, batch %zu, engine %s\n", cfg.data_bits,
                 cfg.acc_bits, mult.c_str(), cfg.rows, cfg.cols, batch, engine.c_str());
-    std::printf("accuracy     %.2f %% (%zu images from %zu)%s\n", acc * 100, r.images, first,
-                float_acc >= 0 ? (" float " + std::to_string(float_acc * 100).substr(0, 5) + " %").c_str() : "");
+    std::printf("accuracy     %.2f %% (%zu images from %zu)%s%s\n", acc * 100, r.images, first,
+                float_acc >= 0 ? (" float " + std::to_string(float_acc * 100).substr(0, 5) + " %").c_str() : "",
+                logits == sw::logits_convention::requantized ? ", logits requantized" : "");
     std::printf("cycles       %.0f array cycles per image, %.0f bus cycles per image, utilisation %.1f %%\n",
                 cycles_per_image, static_cast<double>(r.totals.bus_cycles) / n_img, util * 100);
     std::printf("speed        %.1f images/s (%.2f s)\n", n_img / seconds, seconds);

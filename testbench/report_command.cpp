@@ -76,6 +76,7 @@ void print_json(const std::string& file, const campaign_db::summary& s) {
   o.add("file", file).add("complete", s.complete).add("status", status_text(s));
   o.add("faults", s.faults_done).add("faults_stored", s.faults_stored).add("sample_size", cfg.sample_size);
   o.add("population", cfg.population).add("fault_space_share", s.fault_space_share).add("pairs", s.pairs);
+  o.add("injected_faults_percent", 100 * s.fault_space_share);
   for (std::size_t c = 0; c < outcome_count; ++c) o.add(faults::to_string(static_cast<outcome>(c)), s.classes[c].fraction);
   o.add("margin", s.margin).add("planned_margin", s.planned_margin).add("target_margin", cfg.margin);
   o.add("confidence", cfg.confidence).add("t", s.t);
@@ -94,7 +95,7 @@ void print_json(const std::string& file, const campaign_db::summary& s) {
   o.add("batch", std::uint64_t{cfg.batch}).add("seed", cfg.seed).add("exhaustive", cfg.exhaustive);
   o.add("p", cfg.p).add("golden_cycles", cfg.golden_cycles).add("model", cfg.model_path);
   o.add("model_sha256", cfg.model_sha256).add("data", cfg.data_dir).add("version", cfg.version);
-  o.add("shard", cfg.shard.str());
+  o.add("shard", cfg.shard.str()).add("logits", cfg.logits);
   std::string bits = "[", kinds = "[";
   for (std::size_t b = 0; b < s.per_bit.size(); ++b) {
     bits += (b ? ", " : "") + group_json("bit", std::uint64_t{b}, s.per_bit[b]);
@@ -121,8 +122,10 @@ void print_text(const std::string& file, const campaign_db::summary& s) {
               cfg.fault_types.c_str(), static_cast<unsigned long long>(s.faults_done),
               static_cast<unsigned long long>(cfg.population), percent(s.fault_space_share).c_str(),
               cfg.exhaustive ? ", exhaustive" : "", static_cast<unsigned long long>(cfg.seed));
-  std::printf("images     %zu from image %zu: %llu (fault, image) pairs\n", cfg.images, cfg.first_image,
-              static_cast<unsigned long long>(s.pairs));
+  std::printf("injected   %s %% of the fault space (the survey's \"Injected Faults [%%]\": faults run / space)\n",
+              percent(s.fault_space_share).c_str());
+  std::printf("images     %zu from image %zu: %llu (fault, image) pairs; logits %s\n", cfg.images, cfg.first_image,
+              static_cast<unsigned long long>(s.pairs), cfg.logits.c_str());
   const std::string level = percent(cfg.confidence, 0) + " %";
   std::printf("\n%-10s %9s   %s interval\n", "outcome", "share", level.c_str());
   for (std::size_t c = 0; c < outcome_count; ++c) {

@@ -250,6 +250,38 @@ TEST(cli, campaign_structural_engine_agrees_with_the_shortcut) {
   EXPECT_NE(summary["shortcut"].find("faults=10"), std::string::npos) << summary["shortcut"];
 }
 
+// --logits requantized reaches the campaign's classification, is stored and reported, and a resume
+// with the other convention is refused; bad values are one-line errors.
+TEST(cli, campaign_logits_convention_is_stored_reported_and_checked_on_resume) {
+  const std::string db = testing::TempDir() + "cli_logits_" + std::to_string(getpid()) + ".db";
+  const std::string base = "campaign --rows 4 --cols 4 --images 4 --margin 0.2 --confidence 0.8 --calibration 100 --out " + db;
+  auto r = run(base + " --overwrite --logits requantized --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run("report " + db);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("logits requantized"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Injected Faults"), std::string::npos) << r.out;
+  r = run("report --json " + db);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"logits\": \"requantized\""), std::string::npos) << r.out;
+  // Injected faults in percent: faults run over the fault space (2 x W x R*C for stuck-at).
+  EXPECT_NEAR(json_number(r.out, "injected_faults_percent"), 100.0 * json_number(r.out, "faults") / (2 * 8 * 16), 1e-9)
+      << r.out;
+  r = run(base + " --resume --logits dequantized");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("logits"), std::string::npos) << r.err;
+  r = run(base + " --resume --logits requantized --json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::filesystem::remove(db);
+  for (const std::string cmd : {"campaign --out x.db --logits raw", "infer --logits raw"}) {
+    r = run(cmd);
+    EXPECT_EQ(r.exit_code, 2) << cmd;
+    EXPECT_EQ(count_lines(r.err), 1u) << cmd << ": " << r.err;
+    EXPECT_NE(r.err.find("--logits must be dequantized or requantized (got 'raw')"), std::string::npos) << r.err;
+  }
+}
+
 TEST(cli, multiplier_errors_are_one_line) {
   for (const auto& [args, fragment] : std::vector<std::pair<std::string, std::string>>{
            {"gemm --mult nosuch", "unknown multiplier 'nosuch'"},

@@ -2,6 +2,7 @@
 // including its boundaries; fault spaces and sampling; the model hash.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -13,6 +14,84 @@
 
 namespace axsa::faults {
 namespace {
+
+// A logits layer whose requantisation step is 8 accumulator units: acc_scale / out_scale = 1/8
+// (powers of two, so the rounding boundaries are exact).
+sw::qlayer logits_layer_with_step_8() {
+  sw::qlayer l;
+  l.kind = sw::layer_kind::dense;
+  l.acc_scale = 1.0 / 64;
+  l.out_scale = 1.0 / 8;
+  l.out_lo = -127;
+  l.out_hi = 127;
+  l.produces_logits = true;
+  return l;
+}
+
+std::vector<double> softmax_by_hand(const std::vector<double>& x) {
+  std::vector<double> p;
+  double sum = 0;
+  for (double v : x) sum += std::exp(v);
+  for (double v : x) p.push_back(std::exp(v) / sum);
+  return p;
+}
+
+TEST(logits_convention, requantized_reads_the_logits_as_w_bit_values_in_minus_one_to_one) {
+  const sw::qlayer l = logits_layer_with_step_8();
+  // Sums 403 and -237 requantise to 50 and -30 (50.375, -29.625); 5000 clamps to 127.
+  const auto p = sw::output_probabilities({403, -237, 5000}, l, 8, sw::logits_convention::requantized);
+  const auto want = softmax_by_hand({50.0 / 127, -30.0 / 127, 1.0});
+  ASSERT_EQ(p.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(p[i], want[i], 1e-15) << i;
+  // Dequantised: sum * acc_scale.
+  const auto d = sw::output_probabilities({403, -237, 5000}, l, 8, sw::logits_convention::dequantized);
+  const auto want_d = softmax_by_hand({403.0 / 64, -237.0 / 64, 5000.0 / 64});
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(d[i], want_d[i], 1e-15) << i;
+  EXPECT_EQ(sw::parse_logits_convention("requantized"), sw::logits_convention::requantized);
+  EXPECT_THROW(sw::parse_logits_convention("Requantized"), config_error);
+}
+
+TEST(logits_convention, a_change_below_one_requantisation_step_is_masked) {
+  const sw::qlayer l = logits_layer_with_step_8();
+  const auto req = [&](const std::vector<std::int64_t>& v) {
+    return sw::output_probabilities(v, l, 8, sw::logits_convention::requantized);
+  };
+  const auto deq = [&](const std::vector<std::int64_t>& v) {
+    return sw::output_probabilities(v, l, 8, sw::logits_convention::dequantized);
+  };
+  const std::vector<std::int64_t> golden = {400, 160, -240};  // q = 50, 20, -30
+  // 400 -> 403: 50.375 still rounds to 50, so Y' == Y: Masked; read dequantised it is not.
+  EXPECT_EQ(classify(0, req(golden), req({403, 160, -240})).result, outcome::masked);
+  EXPECT_EQ(classify(0, deq(golden), deq({403, 160, -240})).result, outcome::tolerable);
+  // 404 is 50.5, half a step: rounds away from zero to 51, no longer masked (same label, more
+  // confident: Tolerable).
+  EXPECT_EQ(classify(0, req(golden), req({404, 160, -240})).result, outcome::tolerable);
+  // Below: 396 is 49.5, which rounds back to 50 (Masked); 395 is 49.375 -> 49, and the top class
+  // drops by well under 5 %: Tolerable.
+  EXPECT_EQ(classify(0, req(golden), req({396, 160, -240})).result, outcome::masked);
+  EXPECT_EQ(classify(0, req(golden), req({395, 160, -240})).result, outcome::tolerable);
+  // Above the clamp every change is absorbed: 2000 and 2500 both read as 127.
+  EXPECT_EQ(classify(0, req({2000, 0, 0}), req({2500, 0, 0})).result, outcome::masked);
+}
+
+TEST(logits_convention, requantized_softmax_is_unsaturated_so_a_modest_drop_is_critical) {
+  const sw::qlayer l = logits_layer_with_step_8();
+  // Ten classes, the top one at the largest value: softmax of q / Q with q in [-127, 127].
+  std::vector<std::int64_t> golden(10, 0), faulty(10, 0);
+  golden[3] = 1016;  // q = 127
+  faulty[3] = 800;   // q = 100: still the top class
+  const auto g = sw::output_probabilities(golden, l, 8, sw::logits_convention::requantized);
+  const auto f = sw::output_probabilities(faulty, l, 8, sw::logits_convention::requantized);
+  EXPECT_LT(g[3], 0.25);  // far from saturated: e / (e + 9)
+  const pair_result r = classify(0, g, f);
+  EXPECT_EQ(r.faulty_label, 3);
+  EXPECT_LT(r.ratio, 0.95);
+  EXPECT_EQ(r.result, outcome::critical);
+  // Read dequantised, the same sums give a saturated top class, and the change is Tolerable.
+  const pair_result d = classify(0, sw::output_probabilities(golden, l, 8, sw::logits_convention::dequantized),
+                                 sw::output_probabilities(faulty, l, 8, sw::logits_convention::dequantized));
+  EXPECT_EQ(d.result, outcome::tolerable);
+}
 
 TEST(classify, each_class_and_its_boundaries) {
   const std::vector<double> y = {0.6, 0.3, 0.1};

@@ -101,6 +101,39 @@ TEST(campaign_shard, the_shard_is_stored_only_for_a_real_split) {
   EXPECT_THROW(campaign_config::from_key_values(c.to_key_values()), config_error);
 }
 
+// The logits convention is stored only when it is not the default, so older databases still match.
+TEST(campaign_config, the_logits_convention_is_stored_when_requantized_and_checked) {
+  campaign_config c;
+  c.model_path = "m.onnx";
+  c.population = 100;
+  c.sample_size = 10;
+  c.images = 1;
+  c.batch = 1;
+  auto value_of = [](const campaign_config& cfg, const std::string& key) -> std::string {
+    for (const auto& kv : cfg.to_key_values())
+      if (kv.first == key) return kv.second;
+    return "(absent)";
+  };
+  EXPECT_EQ(value_of(c, "logits"), "(absent)");
+  EXPECT_EQ(campaign_config::from_key_values(c.to_key_values()).logits, "dequantized");
+  c.logits = "requantized";
+  EXPECT_EQ(value_of(c, "logits"), "requantized");
+  const campaign_config back = campaign_config::from_key_values(c.to_key_values());
+  EXPECT_EQ(back.logits, "requantized");
+  EXPECT_TRUE(back == c);
+  campaign_config other = c;
+  other.logits = "dequantized";
+  EXPECT_FALSE(other == c);  // a resume with the other convention is a different campaign
+  auto kv = c.to_key_values();
+  kv.back().second = "softmax";
+  try {
+    campaign_config::from_key_values(kv);
+    FAIL() << "a malformed logits value was accepted";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("logits = 'softmax' is not dequantized or requantized"), std::string::npos) << e.what();
+  }
+}
+
 fault make_fault(unsigned row, unsigned col, unsigned bit, fault_kind kind) {
   fault f;
   f.row = row;
