@@ -16,44 +16,24 @@ int argmax(const std::vector<double>& v) {
 
 bool is_gemm(sw::layer_kind k) { return k == sw::layer_kind::conv || k == sw::layer_kind::dense; }
 
-// Records the GEMM calls of a run so that the jobs can be laid out as the driver issues them.
+// Records the GEMM calls of a run, and their sums, so that the jobs can be laid out as the driver
+// issues them and faulty runs can start from the golden sums.
 class recording_backend final : public sw::gemm_backend {
  public:
   explicit recording_backend(sw::functional_engine& twin) : m_twin(twin) {}
   sw::gemm_stats gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight,
                       std::int64_t* out, const void* id) override {
     shapes.push_back(shape);
-    return m_twin.gemm(shape, act, weight, out, id);
+    const sw::gemm_stats st = m_twin.gemm(shape, act, weight, out, id);
+    sums.emplace_back(out, out + shape.m * shape.n);
+    return st;
   }
   std::string name() const override { return "recording"; }
   std::vector<hw::gemm_shape> shapes;
+  std::vector<std::vector<std::int64_t>> sums;
 
  private:
   sw::functional_engine& m_twin;
-};
-
-// The functional twin plus the fault's effect on every job of one batch.
-class faulty_backend final : public sw::gemm_backend {
- public:
-  faulty_backend(sw::functional_engine& twin, const std::vector<const job_span*>& jobs, const fault& f,
-                 const hw::array_config& cfg)
-      : m_twin(twin), m_jobs(jobs), m_fault(f), m_cfg(cfg) {}
-  void set_layer(std::size_t layer) { m_layer = layer; }
-  sw::gemm_stats gemm(const hw::gemm_shape& shape, const std::int16_t* act, const std::int16_t* weight,
-                      std::int64_t* out, const void* id) override {
-    const auto st = m_twin.gemm(shape, act, weight, out, id);
-    for (const job_span* j : m_jobs)
-      if (j->layer == m_layer) apply_fault_to_job(*j, m_fault, m_cfg, act, weight, out, m_twin);
-    return st;
-  }
-  std::string name() const override { return "faulty-twin"; }
-
- private:
-  sw::functional_engine& m_twin;
-  const std::vector<const job_span*>& m_jobs;
-  const fault& m_fault;
-  const hw::array_config& m_cfg;
-  std::size_t m_layer = 0;
 };
 
 }  // namespace
@@ -83,9 +63,12 @@ golden_reference::golden_reference(const campaign_setup& setup) : m_setup(setup)
     const std::size_t nb = std::min(setup.batch, setup.count - b0);
     m_inputs.emplace_back();
     rec.shapes.clear();
+    rec.sums.clear();
     auto logits = sw::run_batch(net, rec, sw::quantize_images(net, *setup.images, setup.first + b0, nb), nb, 0, stats,
                                 &m_inputs.back());
     for (auto& v : logits) m_logits.push_back(std::move(v));
+    m_sums.emplace_back(net.layers.size());
+    for (std::size_t g = 0; g < rec.sums.size(); ++g) m_sums.back()[gemm_layers[g]] = std::move(rec.sums[g]);
     // The driver's jobs: every GEMM call of the batch, tiled in M to fit the buffers.
     for (std::size_t g = 0; g < rec.shapes.size(); ++g) {
       const hw::gemm_shape& s = rec.shapes[g];
@@ -133,17 +116,16 @@ bool may_touch(const job_span& job, const fault& f, const hw::array_config& cfg)
   return f.row < std::min<std::size_t>(cfg.rows, job.shape.m) && f.col < std::min<std::size_t>(cfg.cols, job.shape.n);
 }
 
-void apply_fault_to_job(const job_span& job, const fault& f, const hw::array_config& cfg, const std::int16_t* act,
-                        const std::int16_t* weight, std::int64_t* out, const sw::functional_engine& twin) {
-  if (!may_touch(job, f, cfg)) return;
+std::vector<fault_rectangle> fault_rectangles(const job_span& job, const fault& f, const hw::array_config& cfg) {
+  std::vector<fault_rectangle> out;
+  if (!may_touch(job, f, cfg)) return out;
   // The descriptor says when each fold starts, how long it computes and which k passes PE (r,c) when.
   const hw::dataflow df(cfg, job.shape);
-  const std::uint64_t K = job.shape.k, N = job.shape.n, compute = df.compute_cycles();
+  const std::uint64_t K = job.shape.k, compute = df.compute_cycles();
   const unsigned r = f.row, c = f.col;
   const bool link = f.site == fault_site::weight_link;
   for (std::uint64_t fi = 0; fi < df.folds(); ++fi) {
     const hw::dataflow::tile tile = df.fold_tile(fi);
-    const std::uint64_t m0 = tile.m0, n0 = tile.n0, rows_used = tile.rows_used;
     if (r >= tile.rows_used || c >= tile.cols_used) continue;
     const std::uint64_t start = job.first_cycle + fi * df.fold_cycles();
     // Compute cycles t of this fold inside the window, and the pairs passing PE (r,c) in them.
@@ -152,63 +134,34 @@ void apply_fault_to_job(const job_span& job, const fault& f, const hw::array_con
     const std::uint64_t t_hi = std::min(compute - 1, f.last_cycle - start);
     const std::int64_t k_last = std::min<std::int64_t>(static_cast<std::int64_t>(K) - 1, df.k_at(t_hi, r, c));
     if (k_last < 0) continue;
-    const std::uint64_t k_lo = static_cast<std::uint64_t>(std::max<std::int64_t>(0, df.k_at(t_lo, r, c)));
-    const std::uint64_t k_hi = static_cast<std::uint64_t>(k_last);
-    const std::uint64_t n = n0 + c;
-    for (std::uint64_t k = k_lo; k <= k_hi; ++k) {
-      const std::int16_t w = weight[k * N + n];
+    fault_rectangle rect;
+    rect.k_lo = static_cast<std::size_t>(std::max<std::int64_t>(0, df.k_at(t_lo, r, c)));
+    rect.k_hi = static_cast<std::size_t>(k_last);
+    rect.n = tile.n0 + c;
+    // Link site: the corrupted weight travels down to every row below; multiplier site: this PE only.
+    rect.m_begin = job.row0 + tile.m0 + r;
+    rect.m_end = job.row0 + tile.m0 + (link ? tile.rows_used : r + 1);
+    out.push_back(rect);
+  }
+  return out;
+}
+
+void apply_fault_to_job(const job_span& job, const fault& f, const hw::array_config& cfg, const std::int16_t* act,
+                        const std::int16_t* weight, std::int64_t* out, const sw::functional_engine& twin) {
+  const std::size_t K = job.shape.k, N = job.shape.n;
+  for (const fault_rectangle& rect : fault_rectangles(job, f, cfg)) {
+    for (std::size_t k = rect.k_lo; k <= rect.k_hi; ++k) {
+      const std::int16_t w = weight[k * N + rect.n];
       const auto bad = static_cast<std::int16_t>(f.apply(w, cfg.data_bits));
       if (bad == w) continue;
-      // Link site: the corrupted weight travels down to every row below; multiplier site: this PE only.
-      const std::uint64_t i_end = link ? rows_used : r + 1;
-      for (std::uint64_t i = r; i < i_end; ++i) {
-        const std::uint64_t m = job.row0 + m0 + i;
+      for (std::size_t m = rect.m_begin; m < rect.m_end; ++m) {
         const std::int16_t a = act[m * K + k];
         const std::int64_t delta = std::int64_t{twin.product(a, bad)} - twin.product(a, w);
-        std::int64_t& o = out[m * N + n];
+        std::int64_t& o = out[m * N + rect.n];
         o = hw::wrap_signed(static_cast<std::uint64_t>(o) + static_cast<std::uint64_t>(delta), cfg.acc_bits);
       }
     }
   }
-}
-
-shortcut_engine::shortcut_engine(const golden_reference& golden)
-    : m_golden(golden), m_twin(golden.setup().cfg, golden.setup().mult) {
-  if (golden.setup().cfg.dataflow != hw::dataflow_kind::output_stationary) {
-    throw config_error("the campaign shortcut models the output-stationary dataflow; run weight-stationary "
-                       "campaigns on the full simulation");
-  }
-}
-
-std::vector<std::vector<std::int64_t>> shortcut_engine::run(const fault& f) {
-  const campaign_setup& s = m_golden.setup();
-  const sw::qnetwork& net = *s.net;
-  std::vector<std::vector<std::int64_t>> out = m_golden.logits();
-  std::vector<sw::layer_stats> stats = sw::make_layer_stats(net);
-  std::vector<const job_span*> touched;
-  for (std::size_t b = 0; b < m_golden.batches(); ++b) {
-    touched.clear();
-    for (const job_span& j : m_golden.jobs())
-      if (j.batch == b && may_touch(j, f, s.cfg)) touched.push_back(&j);
-    if (touched.empty()) continue;  // the whole batch stays golden
-    const std::size_t start = touched.front()->layer;
-    const std::size_t last_touched = touched.back()->layer;
-    faulty_backend backend(m_twin, touched, f, s.cfg);
-    // Layers are run one GEMM at a time: the backend needs to know which layer it serves.
-    std::size_t current = start;
-    backend.set_layer(current);
-    const sw::batch_stop stop = [&](std::size_t next, const std::vector<std::int16_t>& act) {
-      current = next;
-      backend.set_layer(next);
-      // Back on the golden path with no touched job ahead: the rest is golden.
-      return next > last_touched && act == m_golden.input(b, next);
-    };
-    const std::size_t nb = m_golden.batch_size(b);
-    auto logits = sw::run_batch(net, backend, m_golden.input(b, start), nb, start, stats, nullptr, stop);
-    if (logits.empty()) continue;  // stopped on the golden path
-    for (std::size_t i = 0; i < nb; ++i) out[m_golden.batch_first(b) + i] = std::move(logits[i]);
-  }
-  return out;
 }
 
 std::vector<std::vector<std::int64_t>> run_on_system(sw::accelerated_system& sys, const campaign_setup& setup,

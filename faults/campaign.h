@@ -2,11 +2,14 @@
 // sample run over the same images and classified per (fault, image) pair.
 //
 // Two engines compute the faulty outputs:
-//  - shortcut_engine (default): the functional twin plus the fault's exact effect. It lays out the
-//    run's cycles as the host driver issues its jobs (same batches, layers, M tiles, folds), finds
-//    which (output, k) products the saboteur changes, starts each batch at the first layer the fault
-//    can reach (earlier layers are golden), corrects only the affected outputs, and stops a batch as
-//    soon as its activations are back on the golden path. Its outputs equal the full simulation's.
+//  - shortcut_engine (default): the golden run plus the fault's exact effect, propagated as a change.
+//    It lays out the run's cycles as the host driver issues its jobs (same batches, layers, M tiles,
+//    folds), finds which (output, k) products the saboteur changes (fault_rectangles), and carries
+//    only what differs from the golden run from layer to layer: accumulator changes on the golden
+//    sums, requantised outputs compared with the golden activations, pools and ReLUs recomputed
+//    where an input changed. A layer whose changed inputs are many runs whole on the functional
+//    twin instead. A batch stops as soon as nothing differs and no later job is touched. Its outputs
+//    equal the full simulation's.
 //  - systemc_engine: the full cycle-accurate run (host driver, TLM bus, array with the saboteur).
 #pragma once
 
@@ -59,6 +62,10 @@ class golden_reference {
   const std::vector<job_span>& jobs() const { return m_jobs; }
   // Activations entering layer l in batch b (nb x layer input).
   const std::vector<std::int16_t>& input(std::size_t batch, std::size_t layer) const { return m_inputs[batch][layer]; }
+  const std::vector<std::vector<std::vector<std::int16_t>>>& inputs() const { return m_inputs; }
+  // GEMM outputs (accumulator sums, without bias) of GEMM layer l in batch b (M x N); empty for
+  // other layers.
+  const std::vector<std::int64_t>& sums(std::size_t batch, std::size_t layer) const { return m_sums[batch][layer]; }
   std::size_t batches() const { return m_inputs.size(); }
   std::size_t batch_first(std::size_t b) const { return b * m_setup.batch; }
   std::size_t batch_size(std::size_t b) const;
@@ -71,20 +78,55 @@ class golden_reference {
   std::vector<std::vector<std::int64_t>> m_logits;
   std::vector<std::vector<double>> m_probs;
   std::vector<std::vector<std::vector<std::int16_t>>> m_inputs;  // [batch][layer]
+  std::vector<std::vector<std::vector<std::int64_t>>> m_sums;    // [batch][layer]
   std::vector<job_span> m_jobs;
   std::uint64_t m_cycles = 0;
 };
 
-// Faulty logits of every image for one fault. One instance per thread.
+// Faulty logits of every image for one fault. One instance per thread: it holds a working copy of
+// the golden activations that each fault patches and restores.
 class shortcut_engine {
  public:
   explicit shortcut_engine(const golden_reference& golden);
   std::vector<std::vector<std::int64_t>> run(const fault& f);
+  // GEMM layers run so far as changes (sparse) and whole on the twin (dense): for tests and tuning.
+  std::uint64_t sparse_layers() const { return m_sparse_layers; }
+  std::uint64_t dense_layers() const { return m_dense_layers; }
 
  private:
+  struct change {
+    std::uint32_t index;  // into the activations entering a layer (nb x layer input)
+    std::int16_t value;   // the faulty value there
+  };
+  void run_batch(std::size_t b, const std::vector<const job_span*>& touched, const fault& f,
+                 std::vector<std::vector<std::int64_t>>& out);
+  // GEMM layer li of batch b: accumulator changes of the rows in m_rows from the input changes and
+  // the fault's products, or the whole GEMM on the twin when the changes are dense.
+  void gemm_changes(std::size_t b, std::size_t li, const std::vector<change>& in, const std::vector<const job_span*>& jobs,
+                    const fault& f);
+  void mark_row(std::size_t m);
+
   const golden_reference& m_golden;
   sw::functional_engine m_twin;
+  std::vector<std::vector<std::vector<std::int16_t>>> m_work;  // golden activations, patched per fault
+  std::vector<std::vector<std::int32_t>> m_im2col;             // per conv layer: sw::im2col_offsets
+  std::vector<std::int64_t> m_delta;                           // accumulator changes, M x N (zero outside m_rows)
+  std::vector<std::int64_t> m_full;                            // the dense path's GEMM outputs
+  std::vector<std::int16_t> m_act;                             // the dense path's im2col
+  std::vector<std::uint8_t> m_row_marked, m_out_marked;
+  std::vector<std::size_t> m_rows, m_outs;
+  bool m_dense = false;                                        // the last gemm_changes ran whole
+  std::uint64_t m_sparse_layers = 0, m_dense_layers = 0;
 };
+
+// The products fault f changes in one job, fold by fold: output column n of the GEMM call, its rows
+// [m_begin, m_end) (the faulty PE's row and, for a link fault, every row below it in the fold), and
+// the k in [k_lo, k_hi] whose weight passes the PE inside the fault's window. A product in the
+// rectangle uses f.apply(weight) instead of the weight (and is unchanged where that is the same).
+struct fault_rectangle {
+  std::size_t m_begin = 0, m_end = 0, n = 0, k_lo = 0, k_hi = 0;
+};
+std::vector<fault_rectangle> fault_rectangles(const job_span& job, const fault& f, const hw::array_config& cfg);
 
 // Whether fault f can change any product of this job (a cheap, conservative test).
 bool may_touch(const job_span& job, const fault& f, const hw::array_config& cfg);

@@ -37,6 +37,8 @@ class functional_engine final : public gemm_backend {
     return m_mult->multiply(a, w);
   }
   const hw::array_config& config() const { return m_cfg; }
+  // Whether product(a, w) is a * w (an exact multiplier, multiplied natively).
+  bool native_products() const { return m_native; }
   // How many rows of M the host driver puts in one accelerator job (host_driver::rows_per_job for
   // the buffers in use): cycles are then counted job by job, as the array runs them, so the twin
   // reports the cycles of the TLM run. Unset: every GEMM is one job.

@@ -53,43 +53,64 @@ void im2col(const qlayer& l, const std::vector<std::int16_t>& in, std::size_t ba
 }
 
 void pool(const qlayer& l, const std::vector<std::int16_t>& in, std::size_t batch, std::vector<std::int16_t>& out) {
-  const bool is_max = l.kind == layer_kind::max_pool;
   out.assign(batch * l.out.size(), 0);
   for (std::size_t b = 0; b < batch; ++b) {
     const std::int16_t* src = in.data() + b * l.in.size();
     std::int16_t* dst = out.data() + b * l.out.size();
-    for (unsigned c = 0; c < l.out.c; ++c) {
-      for (unsigned oy = 0; oy < l.out.h; ++oy) {
-        for (unsigned ox = 0; ox < l.out.w; ++ox) {
-          std::int32_t best = std::numeric_limits<std::int32_t>::min();
-          std::int64_t sum = 0;
-          std::int64_t count = 0;
-          for (unsigned dy = 0; dy < l.kh; ++dy) {
-            const long y = static_cast<long>(oy) * l.stride_h + dy - l.pad_top;
-            if (y < 0 || y >= static_cast<long>(l.in.h)) continue;
-            for (unsigned dx = 0; dx < l.kw; ++dx) {
-              const long x = static_cast<long>(ox) * l.stride_w + dx - l.pad_left;
-              if (x < 0 || x >= static_cast<long>(l.in.w)) continue;
-              const std::int32_t v = src[(c * l.in.h + static_cast<std::size_t>(y)) * l.in.w + static_cast<std::size_t>(x)];
-              best = std::max(best, v);
-              sum += v;
-              ++count;
-            }
-          }
-          std::int32_t r = 0;
-          if (is_max) {
-            r = count ? best : 0;
-          } else if (count) {  // average of the covered inputs, rounded half away from zero
-            r = static_cast<std::int32_t>((sum >= 0 ? 2 * sum + count : 2 * sum - count) / (2 * count));
-          }
-          dst[(c * l.out.h + oy) * l.out.w + ox] = static_cast<std::int16_t>(r);
-        }
-      }
-    }
+    for (unsigned c = 0; c < l.out.c; ++c)
+      for (unsigned oy = 0; oy < l.out.h; ++oy)
+        for (unsigned ox = 0; ox < l.out.w; ++ox) dst[(c * l.out.h + oy) * l.out.w + ox] = pool_output(l, src, c, oy, ox);
   }
 }
 
 }  // namespace
+
+std::int16_t pool_output(const qlayer& l, const std::int16_t* image, unsigned c, unsigned oy, unsigned ox) {
+  std::int32_t best = std::numeric_limits<std::int32_t>::min();
+  std::int64_t sum = 0;
+  std::int64_t count = 0;
+  for (unsigned dy = 0; dy < l.kh; ++dy) {
+    const long y = static_cast<long>(oy) * l.stride_h + dy - l.pad_top;
+    if (y < 0 || y >= static_cast<long>(l.in.h)) continue;
+    for (unsigned dx = 0; dx < l.kw; ++dx) {
+      const long x = static_cast<long>(ox) * l.stride_w + dx - l.pad_left;
+      if (x < 0 || x >= static_cast<long>(l.in.w)) continue;
+      const std::int32_t v = image[(c * l.in.h + static_cast<std::size_t>(y)) * l.in.w + static_cast<std::size_t>(x)];
+      best = std::max(best, v);
+      sum += v;
+      ++count;
+    }
+  }
+  std::int32_t r = 0;
+  if (l.kind == layer_kind::max_pool) {
+    r = count ? best : 0;
+  } else if (count) {  // average of the covered inputs, rounded half away from zero
+    r = static_cast<std::int32_t>((sum >= 0 ? 2 * sum + count : 2 * sum - count) / (2 * count));
+  }
+  return static_cast<std::int16_t>(r);
+}
+
+std::vector<std::int32_t> im2col_offsets(const qlayer& l) {
+  const std::size_t K = l.gemm_k, pix = std::size_t{l.out.h} * l.out.w;
+  std::vector<std::int32_t> off(pix * K, -1);
+  for (unsigned oy = 0; oy < l.out.h; ++oy) {
+    for (unsigned ox = 0; ox < l.out.w; ++ox) {
+      for (unsigned c = 0; c < l.in.c; ++c) {
+        for (unsigned dy = 0; dy < l.kh; ++dy) {
+          const long y = static_cast<long>(oy) * l.stride_h - l.pad_top + dy;
+          for (unsigned dx = 0; dx < l.kw; ++dx) {
+            const long x = static_cast<long>(ox) * l.stride_w - l.pad_left + dx;
+            if (y < 0 || y >= static_cast<long>(l.in.h) || x < 0 || x >= static_cast<long>(l.in.w)) continue;
+            off[(std::size_t{oy} * l.out.w + ox) * K + (std::size_t{c} * l.kh + dy) * l.kw + dx] =
+                static_cast<std::int32_t>((std::size_t{c} * l.in.h + static_cast<std::size_t>(y)) * l.in.w +
+                                          static_cast<std::size_t>(x));
+          }
+        }
+      }
+    }
+  }
+  return off;
+}
 
 exit_policy parse_exit_policy(const std::string& text) {
   if (text == "confidence") return exit_policy::confidence;

@@ -61,6 +61,12 @@ std::vector<std::vector<std::int64_t>> run_batch(const qnetwork& net, gemm_backe
                                                  std::size_t nb, std::size_t start, std::vector<layer_stats>& stats,
                                                  std::vector<std::vector<std::int16_t>>* inputs = nullptr,
                                                  const batch_stop& stop = {});
+// One output of a max or average pool layer `l` at (c, oy, ox) of one image (CHW at `image`): the
+// rule the layer loop applies to every output, for callers that recompute a few (fault campaigns).
+std::int16_t pool_output(const qlayer& l, const std::int16_t* image, unsigned c, unsigned oy, unsigned ox);
+// The im2col of conv layer `l` as offsets: entry [pixel * K + k] is the offset in one image's input
+// (CHW) of GEMM operand (pixel, k), or -1 where the window lies in the padding (operand 0).
+std::vector<std::int32_t> im2col_offsets(const qlayer& l);
 // Quantised input activations of images [first, first + nb).
 std::vector<std::int16_t> quantize_images(const qnetwork& net, const idx_images& images, std::size_t first, std::size_t nb);
 // Empty per-layer statistics for `net` (one entry per GEMM layer).

@@ -167,6 +167,75 @@ TEST(structural_campaign, equals_the_shortcut_for_60_faults_on_both_sites) {
   EXPECT_GT(differing, 10u) << "the sample should change some outputs";
 }
 
+// The layers LeNet-5 lacks: a strided conv with asymmetric padding, max and average pools with
+// padding, a ReLU apart from its conv, and a final softmax (tests/fixtures/conv_avgpool_softmax.onnx,
+// 8x8 inputs, here random images). 600 faults of every kind against the full run, on an exact and
+// an approximate multiplier; the shortcut must have taken both its sparse and its dense path.
+class shortcut_layers : public testing::TestWithParam<const char*> {};
+
+TEST_P(shortcut_layers, equals_the_full_run_on_strided_padded_and_pooled_layers) {
+  const sw::network net = sw::load_onnx(source_dir + "/tests/fixtures/conv_avgpool_softmax.onnx");
+  sw::idx_images images;
+  images.count = 40;
+  images.rows = images.cols = 8;
+  std::mt19937_64 rng(7);
+  for (std::size_t i = 0; i < images.count * 64; ++i) images.pixels.push_back(static_cast<std::uint8_t>(rng() % 256));
+  {
+    const char* mult = GetParam();
+    campaign_setup s;
+    s.cfg.rows = 5;
+    s.cfg.cols = 3;
+    s.cfg.data_bits = 8;
+    s.cfg.acc_bits = 24;  // narrow enough that faulty sums can wrap
+    const sw::qnetwork q = sw::quantize(net, 8, 24, images, 30);
+    s.net = &q;
+    if (std::string(mult) != "exact") s.mult = rtl::make_multiplier(mult, 8, rtl::eval_mode::table);
+    s.images = &images;
+    s.first = 30;
+    s.count = 7;
+    s.batch = 3;
+    const golden_reference golden(s);
+    std::vector<fault> list;
+    for (int i = 0; i < 600; ++i) {
+      fault f;
+      f.site = i % 2 ? fault_site::weight_link : fault_site::weight_mult;
+      f.kind = static_cast<fault_kind>(i % 3);
+      f.row = static_cast<unsigned>(rng() % s.cfg.rows);
+      f.col = static_cast<unsigned>(rng() % s.cfg.cols);
+      f.bit = static_cast<unsigned>(rng() % 8);
+      if (f.kind == fault_kind::bit_flip || i % 5 == 0) {
+        f.first_cycle = rng() % golden.cycles();
+        f.last_cycle = f.first_cycle + (i % 4 == 0 ? rng() % 400 : 0);
+      }
+      list.push_back(f);
+    }
+    sw::accelerated_system sys("system", s.cfg, s.buffers);
+    sys.accelerator.array.set_multiplier(s.mult.get());
+    std::vector<std::vector<std::vector<std::int64_t>>> full;
+    std::vector<std::vector<std::int64_t>> golden_on_system;
+    sys.host.set_program([&] {
+      golden_on_system = run_on_system(sys, s, {});
+      for (const fault& f : list) full.push_back(run_on_system(sys, s, {f}));
+    });
+    sc_core::sc_start();
+    if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
+    ASSERT_EQ(golden_on_system, golden.logits());
+    shortcut_engine engine(golden);
+    std::size_t differing = 0;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto fast = engine.run(list[i]);
+      ASSERT_EQ(fast, full[i]) << "fault " << describe(list[i]);
+      differing += fast != golden.logits();
+    }
+    EXPECT_GT(differing, 100u);
+    EXPECT_GT(engine.sparse_layers(), 0u);
+    EXPECT_GT(engine.dense_layers(), 0u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(fixture, shortcut_layers, testing::Values("exact", "drum8_k4"),
+                         [](const testing::TestParamInfo<const char*>& p) { return std::string(p.param); });
+
 INSTANTIATE_TEST_SUITE_P(lenet5, shortcut,
                          testing::Values(shortcut_case{28, 28, "exact", 4u << 20},
                                          shortcut_case{8, 8, "drum8_k4", 3000}),
