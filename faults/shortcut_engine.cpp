@@ -226,6 +226,13 @@ void shortcut_engine::gemm_changes(std::size_t b, std::size_t li, const std::vec
     if (native) {
       const std::int64_t diff = std::int64_t{now} - was;
       for (std::size_t n = 0; n < N; ++n) d[n] += diff * w[n];
+    } else if (const std::int32_t* row_now = m_twin.product_row(now)) {
+      const std::int32_t* row_was = m_twin.product_row(was);
+      const std::uint32_t mask = m_twin.operand_mask();
+      for (std::size_t n = 0; n < N; ++n) {
+        const std::uint32_t i = static_cast<std::uint32_t>(w[n]) & mask;
+        d[n] += std::int64_t{row_now[i]} - row_was[i];
+      }
     } else {
       for (std::size_t n = 0; n < N; ++n) d[n] += std::int64_t{m_twin.product(now, w[n])} - m_twin.product(was, w[n]);
     }
@@ -260,6 +267,8 @@ void shortcut_engine::gemm_changes(std::size_t b, std::size_t li, const std::vec
     std::size_t k;
     std::int16_t w, bad;
   };
+  const bool tabled = !native && m_twin.product_row(0) != nullptr;
+  const std::uint32_t mask = m_twin.operand_mask();
   std::vector<altered> ks;
   for (const job_span* j : jobs) {
     for (const fault_rectangle& r : fault_rectangles(*j, f, s.cfg)) {
@@ -277,8 +286,14 @@ void shortcut_engine::gemm_changes(std::size_t b, std::size_t li, const std::vec
         std::int64_t d = 0;
         for (const altered& a : ks) {
           const std::int16_t x = !conv ? image[a.k] : off[a.k] < 0 ? std::int16_t{0} : image[off[a.k]];
-          if (native) d += std::int64_t{x} * (a.bad - a.w);
-          else d += std::int64_t{m_twin.product(x, a.bad)} - m_twin.product(x, a.w);
+          if (native) {
+            d += std::int64_t{x} * (a.bad - a.w);
+          } else if (tabled) {
+            const std::int32_t* row = m_twin.product_row(x);
+            d += std::int64_t{row[static_cast<std::uint32_t>(a.bad) & mask]} - row[static_cast<std::uint32_t>(a.w) & mask];
+          } else {
+            d += std::int64_t{m_twin.product(x, a.bad)} - m_twin.product(x, a.w);
+          }
         }
         m_delta[m * N + r.n] += d;
         mark_row(m);

@@ -39,6 +39,13 @@ class functional_engine final : public gemm_backend {
   const hw::array_config& config() const { return m_cfg; }
   // Whether product(a, w) is a * w (an exact multiplier, multiplied natively).
   bool native_products() const { return m_native; }
+  // The product table's row of activation a, indexed by weight & operand_mask(), when products come
+  // from a table (nullptr otherwise): product(a, w) == product_row(a)[w & operand_mask()].
+  const std::int32_t* product_row(std::int16_t a) const {
+    if (m_native || !m_table) return nullptr;
+    return m_table + ((static_cast<std::uint32_t>(a) & operand_mask()) << m_cfg.data_bits);
+  }
+  std::uint32_t operand_mask() const { return (1u << m_cfg.data_bits) - 1; }
   // How many rows of M the host driver puts in one accelerator job (host_driver::rows_per_job for
   // the buffers in use): cycles are then counted job by job, as the array runs them, so the twin
   // reports the cycles of the TLM run. Unset: every GEMM is one job.
