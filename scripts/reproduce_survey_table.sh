@@ -157,10 +157,13 @@ for c in "${configs[@]}"; do
 done
 
 # One table from the per-campaign CSV rows (all written by 'axsa report' with the same header).
-SURVEY_MODEL=$model SURVEY_LOGITS=$logits "$python" - "$out" "$accuracy" "${names[@]}" <<'EOF'
+SURVEY_ROOT=$root SURVEY_MODEL=$model SURVEY_LOGITS=$logits "$python" - "$out" "$accuracy" "${names[@]}" <<'EOF'
 import csv, json, os, sys
 
 out, with_accuracy, names = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
+# The survey's Table I (scripts/survey_published.csv), printed beside the rows it has.
+with open(os.path.join(os.environ["SURVEY_ROOT"], "scripts", "survey_published.csv"), newline="") as f:
+    published = {r["name"]: r for r in csv.DictReader(f)}
 classes = ["masked", "tolerable", "critical", "crash", "hang"]
 header, rows = None, []
 for name in names:
@@ -195,7 +198,7 @@ def pct(value, decimals=2):
     return "-" if value in ("", None) else f"{100 * float(value):.{decimals}f}"
 
 titles = ["Configuration", "Energy reduction % (array / system)", "Accuracy %", "Injected Faults % (faults / space)"] + [c.capitalize() + " %" for c in classes] + \
-         ["Margin %", "Status"]
+         ["Margin %", "Status", "Survey: accuracy / injected / masked / tolerable / critical %"]
 table = []
 for r in rows:
     cells = [f"INT{r['bits']} {r['mult']}",
@@ -205,6 +208,9 @@ for r in rows:
     for c in classes:
         cells.append(f"{pct(r[c])} [{pct(r[c + '_low'])}, {pct(r[c + '_high'])}]")
     cells += [pct(r["margin"]), r["status"]]
+    p = published.get(r["name"])
+    cells.append(" / ".join(p[k] for k in ("accuracy_pct", "injected_faults_pct", "masked_pct", "tolerable_pct",
+                                            "critical_pct")) if p else "-")
     table.append(cells)
 widths = [max(len(t), *(len(row[i]) for row in table)) for i, t in enumerate(titles)]
 line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"

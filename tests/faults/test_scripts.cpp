@@ -259,6 +259,7 @@ TEST_F(survey_bad_input_test, out_of_range_values_are_refused_before_any_campaig
       {"--confidence 1", "--confidence expects a number strictly between 0 and 1"},
       {"--confidence 0.0", "--confidence expects a number strictly between 0 and 1"},
       {"--out " + file("plain/survey"), "--out: "},
+      {"--logits softmax", "--logits expects dequantized or requantized (got 'softmax')"},
   };
   for (const auto& [args, fragment] : cases) {
     const auto r = run(script() + " " + args);
@@ -300,6 +301,21 @@ TEST_F(survey_bad_input_test, interrupted_campaign_keeps_the_resume_advice) {
   const std::string md = read_text(file("survey/survey_table.md"));
   EXPECT_TRUE(contains(md, "| INT8 drum12_k6 ") && contains(md, "50.0 / 20.0")) << md;
   EXPECT_TRUE(contains(md, "0.0 / 0.0")) << md;
+  // The survey's published row beside ours where it has one (INT16 and INT8 exact), "-" elsewhere;
+  // the logits convention named in the caption and passed to every campaign and infer.
+  EXPECT_TRUE(contains(md, "| 99.07 / 10 / 47.58 / 29.18 / 23.24 ")) << md;
+  EXPECT_TRUE(contains(md, "| 99.05 / 19 / 64.65 / 23.01 / 12.34 ")) << md;
+  EXPECT_TRUE(contains(md, "logits dequantized")) << md;
+  fs::remove(file("calls.log"));
+  fs::remove_all(file("survey"));
+  const auto req = run(script() + " --images 2 --margin 0.2 --rows 4 --cols 4 --mults drum12_k6 --logits requantized");
+  ASSERT_EQ(req.exit_code, 0) << req.err;
+  EXPECT_TRUE(contains(read_text(file("survey/survey_table.md")), "logits requantized"));
+  std::istringstream log(read_text(file("calls.log")));
+  std::size_t with_logits = 0;
+  for (std::string line; std::getline(log, line);)
+    if (line.rfind("campaign ", 0) == 0 || line.rfind("infer ", 0) == 0) with_logits += contains(line, "--logits requantized");
+  EXPECT_EQ(with_logits, 6u) << read_text(file("calls.log"));
 }
 
 }  // namespace
