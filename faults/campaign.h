@@ -95,7 +95,7 @@ class shortcut_engine {
 
  private:
   struct change {
-    std::uint32_t index;  // into the activations entering a layer (nb x layer input)
+    std::size_t index;    // into the activations entering a layer (nb x layer input)
     std::int16_t value;   // the faulty value there
   };
   void run_batch(std::size_t b, const std::vector<const job_span*>& touched, const fault& f,

@@ -77,7 +77,7 @@ void shortcut_engine::run_batch(std::size_t b, const std::vector<const job_span*
   const std::size_t last_touched = touched.back()->layer;
   std::vector<change> cur, next;
   std::vector<const job_span*> jobs;
-  std::vector<std::pair<std::size_t, std::uint32_t>> patched;  // (layer, index) of m_work to restore
+  std::vector<std::pair<std::size_t, std::size_t>> patched;  // (layer, index) of m_work to restore
   for (std::size_t li = touched.front()->layer; li < L; ++li) {
     if (cur.empty() && li > last_touched) break;  // back on the golden path for good
     const sw::qlayer& l = net.layers[li];
@@ -117,7 +117,7 @@ void shortcut_engine::run_batch(std::size_t b, const std::vector<const job_span*
             }
             const std::int16_t q = sw::requantize(acc + l.bias_acc[n], factor, l.out_lo, l.out_hi);
             const std::size_t idx = img * out_size + n * pix + p;
-            if (q != golden_next[idx]) next.push_back({static_cast<std::uint32_t>(idx), q});
+            if (q != golden_next[idx]) next.push_back({idx, q});
           }
         }
         m_rows.clear();
@@ -155,7 +155,7 @@ void shortcut_engine::run_batch(std::size_t b, const std::vector<const job_span*
           const std::size_t img = o / out_size, e = o % out_size, oplane = std::size_t{l.out.h} * l.out.w;
           const auto v = sw::pool_output(l, in + img * in_size, static_cast<unsigned>(e / oplane),
                                          static_cast<unsigned>((e % oplane) / l.out.w), static_cast<unsigned>(e % l.out.w));
-          if (v != golden_next[o]) next.push_back({static_cast<std::uint32_t>(o), v});
+          if (v != golden_next[o]) next.push_back({o, v});
         }
         m_outs.clear();
         break;
