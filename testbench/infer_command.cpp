@@ -49,14 +49,21 @@ std::shared_ptr<const hw::multiplier> make_mult(const std::string& name, unsigne
 }
 
 // The functional twin over the images, split into contiguous ranges over `jobs` threads (each with
-// its own engine and, for models evaluated per product, its own multiplier instance).
+// its own engine and, for models evaluated per product, its own multiplier instance). Ranges are
+// whole batches, so every batch, and so every GEMM and its cycles, is the one a single thread runs:
+// the result does not depend on --jobs. The bus model's weight uploads depend on what is already
+// resident, so each later range first runs the batch before it, uncounted, as the single thread
+// would have (exact when one batch leaves the same weights resident whatever came before, as for
+// every single-exit network).
 sw::inference_result run_functional(const sw::qnetwork& net, const hw::array_config& cfg, const std::string& mult,
                                     rtl::eval_mode mode, const sw::idx_images& images, std::size_t first,
                                     std::size_t count, std::size_t batch, unsigned jobs, const sw::exit_options& exits) {
-  jobs = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(jobs, (count + batch - 1) / batch)));
+  const std::size_t batches = (count + batch - 1) / batch;
+  const std::size_t per_batches = (batches + std::max(1u, jobs) - 1) / std::max(1u, jobs);
+  const std::size_t per = per_batches * batch;
+  jobs = static_cast<unsigned>((batches + per_batches - 1) / per_batches);
   std::vector<sw::inference_result> parts(jobs);
   std::vector<std::exception_ptr> errors(jobs);
-  const std::size_t per = (count + jobs - 1) / jobs;
   auto shared = make_mult(mult, cfg.data_bits, mode);
   auto work = [&](unsigned j) {
     try {
@@ -68,6 +75,7 @@ sw::inference_result run_functional(const sw::qnetwork& net, const hw::array_con
       sw::functional_engine engine(cfg, own);
       // Cycles as the TLM run spends them: the driver splits M to fit the accelerator's buffers.
       engine.set_host_model(sw::host_driver::model({}));
+      if (j > 0) (void)sw::run_inference(net, engine, images, f - batch, batch, batch, exits);
       parts[j] = sw::run_inference(net, engine, images, f, c, batch, exits);
     } catch (...) {
       errors[j] = std::current_exception();
