@@ -4,8 +4,6 @@
 // this command parses options and prints the results.
 #include <cmath>
 #include <cstdio>
-#include <iomanip>
-#include <sstream>
 #include <iostream>
 #include <limits>
 
