@@ -95,7 +95,7 @@ int sc_main(int argc, char* argv[]) {
   o.add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
   o.add("repeat", static_cast<unsigned>(repeat));
   o.add("engine", axsa::hw::to_string(cfg.engine));
-  o.raw("model", model.str()).raw("plain_loop", base.str());
+  o.add("model", model).add("plain_loop", base);
   o.add("ratio_model_over_plain", model_rate / plain_rate);
   std::cout << o.str() << std::endl;
   return (out_model == expected && out_plain == expected && top.cycles == plain_cycles) ? 0 : 1;

@@ -194,7 +194,7 @@ int sc_main(int argc, char* argv[]) {
   const double pe = static_cast<double>(cfg.rows) * cfg.cols;
   const double exact_rate = pe * static_cast<double>(top.cycles) / top.best_seconds[0];
   const double table_exact_rate = pe * static_cast<double>(top.cycles) / top.best_seconds[1];
-  std::string runs = "[";
+  axsa::cli::json_value runs = axsa::cli::json_value::array();
   bool all_match = true;
   double worst_table_ratio = 1e9, worst_table_ratio_tabled = 1e9;
   for (std::size_t i = 0; i < top.runs.size(); ++i) {
@@ -210,14 +210,13 @@ int sc_main(int argc, char* argv[]) {
       worst_table_ratio = std::min(worst_table_ratio, rate / exact_rate);
       worst_table_ratio_tabled = std::min(worst_table_ratio_tabled, rate / table_exact_rate);
     }
-    runs += (runs.size() > 1 ? ", " : "") + o.str();
+    runs.push_back(o.value());
   }
-  runs += "]";
   json_object result;
   result.add("benchmark", "multipliers").add("rows", cfg.rows).add("cols", cfg.cols).add("bits", cfg.data_bits);
   result.add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
   result.add("cycles", top.cycles).add("table_kernel", axsa::hw::kernels::table_kernel_name());
-  result.raw("runs", runs).add("worst_table_ratio_to_exact", worst_table_ratio);
+  result.add("runs", runs).add("worst_table_ratio_to_exact", worst_table_ratio);
   result.add("worst_table_ratio_to_tabled_exact8", worst_table_ratio_tabled);
 
   // The kernels alone, on the table of the first approximate run.
@@ -234,16 +233,16 @@ int sc_main(int argc, char* argv[]) {
   kern.add("native_ns_per_product", native_ns).add("table_ns_per_product", table_ns);
   kern.add("engine_overhead_ns_per_pe_cycle", overhead_ns);
   kern.add("table_ratio_ceiling", (overhead_ns + native_ns) / (overhead_ns + table_ns));
-  result.raw("kernels", kern.str());
+  result.add("kernels", kern);
   if (exhaustive) {
-    std::string checks = "[";
+    axsa::cli::json_value checks = axsa::cli::json_value::array();
     for (const auto& e : axsa::rtl::registered_entries()) {
       if (std::string(e.origin) != "axsa" || e.bits != 12) continue;
       const auto o = exhaustive_check(e);
-      all_match = all_match && o.str().find("\"mismatches\": 0,") != std::string::npos;
-      checks += (checks.size() > 1 ? ", " : "") + o.str();
+      all_match = all_match && o.value().at("mismatches") == 0;
+      checks.push_back(o.value());
     }
-    result.raw("exhaustive_12bit", checks + "]");
+    result.add("exhaustive_12bit", checks);
   }
   std::cout << result.str() << std::endl;
   return all_match ? 0 : 1;

@@ -134,7 +134,7 @@ int sc_main(int argc, char* argv[]) {
   rtl.add("engine", "verilated axsa_array").add("repeat", static_cast<unsigned>(rtl_repeat));
   rtl.add("cycles", rtl_cycles).add("median_seconds", median(rtl_seconds)).add("pe_cycles_per_second", rtl_rate);
   rtl.add("match", out_rtl == expected);
-  o.raw("systemc_model", model.str()).raw("rtl", rtl.str());
+  o.add("systemc_model", model).add("rtl", rtl);
   o.add("ratio_model_over_rtl", model_rate / rtl_rate);
   o.add("model_at_least_as_fast", model_rate >= rtl_rate);
   std::cout << o.str() << std::endl;

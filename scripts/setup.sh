@@ -10,6 +10,9 @@ packages=(
   libboost-program-options-dev        # the axsa command line
   libgtest-dev googletest             # test suites
   libsqlite3-dev sqlite3              # campaign results
+  libonnx-dev libprotobuf-dev         # ONNX 1.12: model reading, checker, shape inference (libonnx-dev omits protobuf's headers)
+  nlohmann-json3-dev                  # every --json output
+  libssl-dev                          # OpenSSL libcrypto: SHA-256 of models
   openmpi-bin libopenmpi-dev          # axsa campaign --mpi and its tests (docs/scale-out.md)
   yosys                               # area proxy of the multipliers (synthesis)
   python3 python3-numpy python3-matplotlib python3-torch python3-onnx   # training, export, plots

@@ -1,7 +1,8 @@
-// The subset of ONNX that axsa imports, decoded straight from the protobuf wire format (no
-// protobuf or onnx library): ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto
-// (FLOAT, INT32, INT64) and ValueInfoProto's tensor types. Unknown fields are skipped; every read
-// is bounds-checked, so a truncated or corrupt file is a config_error "FILE: corrupt ONNX (...)".
+// The subset of ONNX that axsa imports, read with the ONNX library (onnx::ModelProto, Debian's
+// libonnx): external-data tensors loaded from the model's folder, the model passed through
+// onnx::checker::check_model and shape inference, then copied into plain structs: nodes,
+// attributes, FLOAT/INT32/INT64 tensors and ValueInfoProto's tensor types. Every failure is a
+// config_error of one line naming the file: "FILE: corrupt ONNX (...)", the checker's reason, ...
 #pragma once
 
 #include <cstddef>
@@ -40,7 +41,7 @@ struct tensor {
 
 struct attribute {
   std::string name;
-  int type = attr_undefined;  // inferred from the fields present when the file leaves it out
+  int type = attr_undefined;
   float f = 0;
   std::int64_t i = 0;
   std::string s;
@@ -73,11 +74,15 @@ struct model {
   std::vector<value_info> value_infos;
 };
 
-// Reads and decodes the file. Throws config_error naming the file: missing file, corrupt wire
-// data, no graph, duplicate initializers, tensors of other data types or external data.
+// Reads, checks and converts the file. Throws config_error naming the file: missing file, bytes
+// protobuf cannot decode, no graph, a model the ONNX checker or shape inference rejects, duplicate
+// initializers, tensors of other data types or whose values do not fill their dims, external data
+// outside the model's folder or past the end of its file.
 model read_model(const std::string& path);
 
-// The same from bytes in memory; `source` names them in error messages.
-model parse_model(const std::uint8_t* data, std::size_t size, const std::string& source);
+// The same from bytes in memory; `source` names them in error messages, external-data locations
+// are relative to `model_dir` (none allowed when it is empty).
+model parse_model(const std::uint8_t* data, std::size_t size, const std::string& source,
+                  const std::string& model_dir = "");
 
 }  // namespace axsa::sw::onnx

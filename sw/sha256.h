@@ -1,4 +1,4 @@
-// SHA-256 of a file (FIPS 180-4), for recording exactly which model a campaign ran.
+// SHA-256 of a file or bytes (OpenSSL libcrypto, EVP), for recording exactly which model a campaign ran.
 #pragma once
 
 #include <string>

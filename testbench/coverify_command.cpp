@@ -63,11 +63,11 @@ std::string resolve_mult(const std::string& name, unsigned data_bits) {
   return best->name;
 }
 
-std::string json_mismatch(const rtl::mismatch& m) {
+json_object json_mismatch(const rtl::mismatch& m) {
   json_object o;
   o.add("cycle", m.cycle).add("row", m.row).add("col", m.col).add("signal", m.signal);
   o.add("model", m.model).add("rtl", m.rtl);
-  return o.str();
+  return o;
 }
 
 }  // namespace
@@ -202,21 +202,19 @@ int run_coverify(const std::vector<std::string>& args) {
     o.add("rtl", entry->name).add("rtl_origin", rtl_origin).add("engine", hw::to_string(engine)).add("rows", rows).add("cols", cols).add("bits", bits).add("acc_bits", acc_bits);
     o.add("mult", mult).add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
     o.add("fill", vm["fill"].as<std::string>()).add("seed", seed);
-    std::string fault_list;
-    for (const auto& f : opt.faults) fault_list += (fault_list.empty() ? "" : ", ") + json_object::quote(faults::describe(f));
-    o.add("faults", std::uint64_t{opt.faults.size()}).raw("fault_list", "[" + fault_list + "]");
+    json_value fault_list = json_value::array();
+    for (const auto& f : opt.faults) fault_list.push_back(faults::describe(f));
+    o.add("faults", std::uint64_t{opt.faults.size()}).add("fault_list", fault_list);
     if (opt.bug) {
       o.add("inject_bug", std::to_string(opt.bug->cycle) + ":" + std::to_string(opt.bug->row) + ":" +
                               std::to_string(opt.bug->col));
     }
     o.add("match", res.match).add("cycles", res.cycles);
     o.add("compared_cycles", res.compared_cycles).add("compared_values", res.compared_values);
-    if (res.first_mismatch) o.raw("first_mismatch", json_mismatch(*res.first_mismatch));
+    if (res.first_mismatch) o.add("first_mismatch", json_mismatch(*res.first_mismatch));
     if (res.match) o.add("outputs_equal", outputs_equal);
     if (reference_match) o.add("reference_match", *reference_match);
-    std::string files;
-    for (const auto& f : res.vcd_files) files += (files.empty() ? "" : ", ") + json_object::quote(f);
-    o.raw("vcd", "[" + files + "]");
+    o.add("vcd", json_value(res.vcd_files));
     std::cout << o.str() << std::endl;
   } else {
     std::cout << "rtl          " << entry->name << " (verilated axsa_array, " << rtl_origin << ", multiplier module "

@@ -64,7 +64,7 @@ energy_report estimate(const energy_request& req, const hw::activity& total, con
   return r;
 }
 
-std::string energy_json(const energy_report& r) {
+json_object energy_json(const energy_report& r) {
   json_object o;
   o.add("total_pj", r.per_unit.total()).add("array_pj", r.per_unit.array());
   for (const auto& [name, pj] : r.per_unit.components()) o.add(std::string(name) + "_pj", pj);
@@ -72,7 +72,7 @@ std::string energy_json(const energy_report& r) {
   o.add("zero_operand_macs_share", r.zero_share).add("operand_weighting", r.operand_weighting);
   if (!r.costed_as.empty()) o.add("mult_costed_as", r.costed_as);
   o.add("table", r.table);
-  return o.str();
+  return o;
 }
 
 void print_energy(const energy_report& r, const char* unit) {

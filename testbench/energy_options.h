@@ -40,7 +40,7 @@ energy_report estimate(const energy_request& req, const hw::activity& total, con
                        const std::string& mult, double units);
 
 // As a nested JSON object (values in pJ) and as text lines, each starting with `label`.
-std::string energy_json(const energy_report& r);
+json_object energy_json(const energy_report& r);
 void print_energy(const energy_report& r, const char* unit);
 
 }  // namespace axsa::cli

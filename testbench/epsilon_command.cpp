@@ -369,12 +369,11 @@ int run_epsilon(const std::vector<std::string>& args) {
       o.add("cycles_per_image", static_cast<double>(c.array_cycles) / n);
       o.add("bus_cycles_per_image", static_cast<double>(c.bus_cycles) / n);
       o.add("check_bus_cycles", r.extra.bus_cycles).add("rerun_cycles", r.extra.array_cycles);
-      std::string shares = "[";
-      for (std::size_t e = 0; e < c.exits_taken.size(); ++e)
-        shares += (e ? ", " : "") + number(static_cast<double>(c.exits_taken[e]) / n);
-      o.raw("exit_shares", shares + "]");
+      json_value shares = json_value::array();
+      for (std::size_t e = 0; e < c.exits_taken.size(); ++e) shares.push_back(json_number(static_cast<double>(c.exits_taken[e]) / n));
+      o.add("exit_shares", shares);
       o.add("wall_seconds", seconds);
-      if (energy_per_image) o.raw("energy_per_image", energy_json(*energy_per_image));
+      if (energy_per_image) o.add("energy_per_image", energy_json(*energy_per_image));
       std::cout << o.str() << std::endl;
     } else {
       std::printf("technique    %s, multiplier %s, INT%u, %ux%u array, engine %s\n", epsilon::to_string(tech), mult.c_str(),

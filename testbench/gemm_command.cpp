@@ -263,7 +263,7 @@ int run_gemm(const std::vector<std::string>& args) {
       json_object eo;
       eo.add("differ", std::uint64_t{exact_error->differ}).add("mean_abs", exact_error->mean_abs);
       eo.add("max_abs", exact_error->max_abs);
-      o.raw("exact_error", eo.str());
+      o.add("exact_error", eo);
     }
     if (energy_per_gemm) {
       const hw::activity& a = tb.array.engine().counts();
@@ -272,8 +272,8 @@ int run_gemm(const std::vector<std::string>& args) {
       ao.add("weight_reg_writes", a.weight_reg_writes).add("acc_writes", a.acc_writes).add("drain_moves", a.drain_moves);
       ao.add("act_buffer_reads", a.act_buffer_reads).add("weight_buffer_reads", a.weight_buffer_reads);
       ao.add("out_buffer_writes", a.out_buffer_writes).add("out_buffer_reads", a.out_buffer_reads);
-      o.raw("activity", ao.str());
-      o.raw("energy", energy_json(*energy_per_gemm));
+      o.add("activity", ao);
+      o.add("energy", energy_json(*energy_per_gemm));
     }
     std::cout << o.str() << std::endl;
   } else {

@@ -289,7 +289,7 @@ int run_infer(const std::vector<std::string>& args) {
     if (multi_exit) {
       o.add("exit_policy", sw::to_string(exits.policy)).add("gamma", exits.gamma);
       o.add("cycles_per_image_full", cycles_full);
-      std::string list = "[";
+      json_value list = json_value::array();
       for (std::size_t e = 0; e < qnet.exit_count(); ++e) {
         json_object eo;
         eo.add("name", qnet.exit_count() - 1 == e ? qnet.output : qnet.exits[e].output);
@@ -298,17 +298,17 @@ int run_infer(const std::vector<std::string>& args) {
         if (!float_exit_acc.empty()) eo.add("float_accuracy", float_exit_acc[e]);
         eo.add("share", ratio(exit_summaries[e].taken, r.images)).add("taken", std::uint64_t{exit_summaries[e].taken});
         eo.add("evaluated", std::uint64_t{exit_summaries[e].evaluated});
-        list += (list.size() > 1 ? ", " : "") + eo.str();
+        list.push_back(eo.value());
       }
-      o.raw("exits", list + "]");
+      o.add("exits", list);
     }
     if (vm.count("compare")) o.add("identical", identical);
-    if (energy_per_image) o.raw("energy_per_image", energy_json(*energy_per_image));
+    if (energy_per_image) o.add("energy_per_image", energy_json(*energy_per_image));
     if (engine != "functional") {
       o.add("gemms_issued", std::uint64_t{issued.size()});
       o.add("gemms_off_formula", std::uint64_t{formula_mismatches});
     }
-    std::string layers = "[";
+    json_value layers = json_value::array();
     for (const auto& l : r.layers) {
       json_object lo;
       lo.add("name", l.name).add("kind", l.kind).add("m", std::uint64_t{l.shape_per_image.m});
@@ -316,9 +316,9 @@ int run_infer(const std::vector<std::string>& args) {
       lo.add("gemms", l.totals.gemms).add("cycles_per_image", static_cast<double>(l.totals.array_cycles) / n_img);
       lo.add("bus_cycles_per_image", static_cast<double>(l.totals.bus_cycles) / n_img);
       lo.add("utilization", layer_utilization(l, cfg));
-      layers += (layers.size() > 1 ? ", " : "") + lo.str();
+      layers.push_back(lo.value());
     }
-    o.raw("layers", layers + "]");
+    o.add("layers", layers);
     std::cout << o.str() << std::endl;
   } else {
     std::printf("model        %s\n", vm["model"].as<std::string>().c_str());

@@ -88,7 +88,7 @@ int run_multipliers(const std::vector<std::string>& args) {
   if (progress) std::cerr << std::string(40, ' ') << "\r" << std::flush;
 
   if (vm.count("json")) {
-    std::string out = "[";
+    json_value out = json_value::array();
     for (const auto& r : rows) {
       json_object o;
       const auto& m = r.metrics;
@@ -103,11 +103,11 @@ int run_multipliers(const std::vector<std::string>& args) {
         p.add("mae", r.published->mae).add("wce", r.published->wce).add("ep", r.published->ep_pct);
         p.add("mred", r.published->mre_pct).add("area_um2", r.published->area_um2);
         p.add("power_mw", r.published->power_mw).add("delay_ns", r.published->delay_ns);
-        o.raw("published", p.str());
+        o.add("published", p);
       }
-      out += (out.size() > 1 ? ", " : "") + o.str();
+      out.push_back(o.value());
     }
-    std::cout << out << "]" << std::endl;
+    std::cout << to_line(out) << std::endl;
     return 0;
   }
   if (vm.count("csv")) {

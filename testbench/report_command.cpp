@@ -33,8 +33,6 @@ std::string number(double v) {
   return s.str();
 }
 
-std::string json_number(double v) { return std::isfinite(v) ? number(v) : "null"; }
-
 std::string csv_field(const std::string& text) {
   if (text.find_first_of(",\"\n") == std::string::npos) return text;
   std::string out = "\"";
@@ -63,11 +61,11 @@ std::string status_text(const campaign_db::summary& s) {
          " %)";
 }
 
-std::string group_json(const char* key, std::uint64_t value, const campaign_db::group_counts& g) {
+json_object group_json(const char* key, std::uint64_t value, const campaign_db::group_counts& g) {
   json_object o;
   o.add(key, value).add("faults", g.faults).add("pairs", g.pairs);
   for (std::size_t c = 0; c < outcome_count; ++c) o.add(faults::to_string(static_cast<outcome>(c)), g.by_outcome[c]);
-  return o.str();
+  return o;
 }
 
 void print_json(const std::string& file, const campaign_db::summary& s) {
@@ -84,11 +82,11 @@ void print_json(const std::string& file, const campaign_db::summary& s) {
   for (std::size_t c = 0; c < outcome_count; ++c) {
     const auto& cs = s.classes[c];
     const char* name = faults::to_string(static_cast<outcome>(c));
-    intervals.raw(name, "[" + json_number(cs.ci.low) + ", " + json_number(cs.ci.high) + "]");
+    intervals.add(name, json_value::array({json_number(cs.ci.low), json_number(cs.ci.high)}));
     errors.add(name, cs.std_error);
     counts.add(name, cs.pairs);
   }
-  o.raw("intervals", intervals.str()).raw("std_errors", errors.str()).raw("pair_counts", counts.str());
+  o.add("intervals", intervals).add("std_errors", errors).add("pair_counts", counts);
   o.add("bits", cfg.bits).add("acc_bits", cfg.acc_bits).add("mult", cfg.mult).add("mult_eval", cfg.mult_eval);
   o.add("rows", cfg.rows).add("cols", cfg.cols).add("site", cfg.site).add("fault_types", cfg.fault_types);
   o.add("engine", cfg.engine).add("images", std::uint64_t{cfg.images}).add("first_image", std::uint64_t{cfg.first_image});
@@ -96,9 +94,9 @@ void print_json(const std::string& file, const campaign_db::summary& s) {
   o.add("p", cfg.p).add("golden_cycles", cfg.golden_cycles).add("model", cfg.model_path);
   o.add("model_sha256", cfg.model_sha256).add("data", cfg.data_dir).add("version", cfg.version);
   o.add("shard", cfg.shard.str()).add("logits", cfg.logits);
-  std::string bits = "[", kinds = "[";
+  json_value bits = json_value::array(), kinds = json_value::array();
   for (std::size_t b = 0; b < s.per_bit.size(); ++b) {
-    bits += (b ? ", " : "") + group_json("bit", std::uint64_t{b}, s.per_bit[b]);
+    bits.push_back(group_json("bit", std::uint64_t{b}, s.per_bit[b]).value());
   }
   for (std::size_t k = 0; k < s.per_kind.size(); ++k) {
     if (s.per_kind[k].faults == 0) continue;
@@ -107,9 +105,9 @@ void print_json(const std::string& file, const campaign_db::summary& s) {
     g.add("pairs", s.per_kind[k].pairs);
     for (std::size_t c = 0; c < outcome_count; ++c)
       g.add(faults::to_string(static_cast<outcome>(c)), s.per_kind[k].by_outcome[c]);
-    kinds += (kinds.size() > 1 ? ", " : "") + g.str();
+    kinds.push_back(g.value());
   }
-  o.raw("per_bit", bits + "]").raw("per_kind", kinds + "]");
+  o.add("per_bit", bits).add("per_kind", kinds);
   std::cout << o.str() << std::endl;
 }
 

@@ -222,7 +222,7 @@ int run_scalesim(const std::vector<std::string>& args) {
     o.add("out", out_dir).add("compute_report", compute_path).add("axsa_report", axsa_path);
     o.add("cycles", total).add("cycles_formula", total_formula);
     o.add("match", all_match).add("on_formula", on_formula).add("wall_seconds", tb.seconds);
-    std::string layers = "[";
+    json_value layers = json_value::array();
     for (const auto& r : results) {
       json_object lo;
       lo.add("name", r.name).add("m", std::uint64_t{r.shape.m}).add("k", std::uint64_t{r.shape.k});
@@ -230,9 +230,9 @@ int run_scalesim(const std::vector<std::string>& args) {
       lo.add("scalesim_cycles", r.formula).add("offset", r.offset()).add("documented_offset", r.documented);
       lo.add("overall_util", r.overall_util).add("mapping_efficiency", r.mapping_efficiency);
       lo.add("compute_util", r.compute_util).add("match", r.match).add("mismatches", r.mismatches);
-      layers += (layers.size() > 1 ? ", " : "") + lo.str();
+      layers.push_back(lo.value());
     }
-    o.raw("layers", layers + "]");
+    o.add("layers", layers);
     std::cout << o.str() << std::endl;
   } else {
     print_table(std::cout, topo, scfg, cfg, mult_name, results, out_dir);

@@ -4,8 +4,6 @@
 // this command parses options and prints the results.
 #include <cmath>
 #include <cstdio>
-#include <iomanip>
-#include <sstream>
 #include <iostream>
 #include <limits>
 
@@ -22,14 +20,9 @@ namespace axsa::cli {
 namespace {
 
 // A number as json_object writes it, or null when absent.
-std::string optional_json(const std::optional<double>& v) {
-  if (!v || !std::isfinite(*v)) return "null";
-  std::ostringstream s;
-  s << std::setprecision(10) << *v;
-  return s.str();
-}
+json_value optional_json(const std::optional<double>& v) { return v ? json_number(*v) : json_value(nullptr); }
 
-std::string result_json(const sweep::config_result& r) {
+json_object result_json(const sweep::config_result& r) {
   json_object o;
   o.add("rows", r.point.rows).add("cols", r.point.cols).add("bits", r.point.bits).add("mult", r.point.mult);
   o.add("dataflow", r.point.dataflow).add("status", r.status).add("note", r.note);
@@ -40,15 +33,15 @@ std::string result_json(const sweep::config_result& r) {
     json_object e;
     e.add("multipliers", r.energy_mult_pj).add("adders", r.energy_adder_pj).add("registers", r.energy_register_pj);
     e.add("buffers", r.energy_buffer_pj).add("offchip", r.energy_offchip_pj);
-    o.raw("energy_breakdown_pj", e.str());
+    o.add("energy_breakdown_pj", e);
     o.add("mult_pj_per_product", r.mult_pj_per_product).add("mult_energy_basis", r.mult_energy_basis);
-    o.raw("mult_area_nand2", optional_json(r.mult_area)).raw("pe_area_nand2", optional_json(r.pe_area));
-    o.raw("array_area_nand2", optional_json(r.array_area)).add("area_basis", r.area_basis);
-    o.raw("critical_share", optional_json(r.critical_share));
+    o.add("mult_area_nand2", optional_json(r.mult_area)).add("pe_area_nand2", optional_json(r.pe_area));
+    o.add("array_area_nand2", optional_json(r.array_area)).add("area_basis", r.area_basis);
+    o.add("critical_share", optional_json(r.critical_share));
     if (r.critical_share) o.add("campaign_faults", r.campaign_faults).add("campaign_pairs", r.campaign_pairs);
     o.add("seconds", r.seconds);
   }
-  return o.str();
+  return o;
 }
 
 }  // namespace
@@ -135,9 +128,9 @@ int run_sweep(const std::vector<std::string>& args) {
     o.add("resumed", std::uint64_t{sum.already_done}).add("run", std::uint64_t{sum.run});
     o.add("seconds", sum.seconds);
     o.add("configs_per_minute", sum.seconds > 0 ? 60.0 * static_cast<double>(sum.run) / sum.seconds : 0.0);
-    std::string list = "[";
-    for (const auto& r : rows) list += (list.size() > 1 ? ", " : "") + result_json(r);
-    o.raw("results", list + "]");
+    json_value list = json_value::array();
+    for (const auto& r : rows) list.push_back(result_json(r).value());
+    o.add("results", list);
     std::cout << o.str() << std::endl;
     return 0;
   }
