@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "faults/campaign.h"
+#include "faults/campaign_lock.h"
 #include "faults/campaign_mpi.h"
 #include "faults/campaign_runner.h"
 #include "faults/fault_space.h"
@@ -194,10 +195,12 @@ int run_campaign_mpi(const po::variables_map& vm) {
       mpi.agree(error, code);
     };
     faults::mpi::run_options options;
+    faults::campaign_lock lock;  // rank 0 writes the database, so it alone holds the lock
     attempt([&] {
       if (vm["engine"].as<std::string>() != "shortcut") {
         throw config_error("--mpi runs the shortcut engine; run the reference engines as shards (--shard I/N)");
       }
+      if (mpi.rank() == 0 && vm.count("out")) lock = faults::campaign_lock::acquire(vm["out"].as<std::string>());
       options.batch = ranged(vm, "mpi-batch", 1, 1 << 20);
       options.jobs = jobs_option(vm, static_cast<unsigned>(mpi.local_size()));
       p = prepare(vm);
@@ -243,7 +246,7 @@ int run_campaign(const std::vector<std::string>& args) {
      "shortcut (functional twin + exact fault effect), systemc (full cycle-accurate run per fault, fast engine)\n"
      "or structural (the same on the structural engine: pe modules with a saboteur on every PE of the site)")
     ("calibration", po::value<long long>()->default_value(1000), "training images for the activation ranges")
-    ("out", po::value<std::string>(), "results database (SQLite), required")
+    ("out", po::value<std::string>(), "results database (SQLite), required; one campaign writes it at a time (OUT.lock)")
     ("resume", "continue the campaign stored in --out")
     ("overwrite", "replace an existing database")
     ("jobs", po::value<long long>(),
@@ -267,6 +270,9 @@ int run_campaign(const std::vector<std::string>& args) {
   }
   if (vm.count("mpi")) return run_campaign_mpi(vm);
   const unsigned jobs = jobs_option(vm, 1);
+  // Before the minutes of preparation, so a second campaign on the same database stops at once.
+  const faults::campaign_lock lock =
+      vm.count("out") ? faults::campaign_lock::acquire(vm["out"].as<std::string>()) : faults::campaign_lock{};
   const std::unique_ptr<prepared_campaign> p = prepare(vm);
   faults::campaign_db db = faults::open_campaign(vm["out"].as<std::string>(), p->cc, *p->golden, vm.count("resume") > 0,
                                                  vm.count("overwrite") > 0);
