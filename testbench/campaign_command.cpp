@@ -195,12 +195,15 @@ int run_campaign_mpi(const po::variables_map& vm) {
       mpi.agree(error, code);
     };
     faults::mpi::run_options options;
-    faults::campaign_lock lock;  // rank 0 writes the database, so it alone holds the lock
+    // Rank 0 writes the database, so it alone holds the lock; taken before any rank prepares.
+    faults::campaign_lock lock;
+    attempt([&] {
+      if (mpi.rank() == 0 && vm.count("out")) lock = faults::campaign_lock::acquire(vm["out"].as<std::string>());
+    });
     attempt([&] {
       if (vm["engine"].as<std::string>() != "shortcut") {
         throw config_error("--mpi runs the shortcut engine; run the reference engines as shards (--shard I/N)");
       }
-      if (mpi.rank() == 0 && vm.count("out")) lock = faults::campaign_lock::acquire(vm["out"].as<std::string>());
       options.batch = ranged(vm, "mpi-batch", 1, 1 << 20);
       options.jobs = jobs_option(vm, static_cast<unsigned>(mpi.local_size()));
       p = prepare(vm);

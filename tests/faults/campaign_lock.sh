@@ -4,7 +4,8 @@
 # into it are refused before they compute anything, with one line naming a.db and the writer's
 # pid, exit 2, and the running campaign goes on undisturbed; readers (axsa report) still work.
 # A killed campaign's stale lock blocking --resume is tested in kill_resume.sh.
-# Usage: campaign_lock.sh AXSA_BINARY WORK_DIR
+# With MPIEXEC, also `mpirun -np 2 axsa campaign --mpi` on a.db: rank 0 refuses before any rank prepares.
+# Usage: campaign_lock.sh AXSA_BINARY WORK_DIR [MPIEXEC]
 set -euo pipefail
 axsa=$1
 dir=$2
@@ -45,6 +46,17 @@ refused new "$axsa" "${args[@]}" --out "$db"
 refused overwrite "$axsa" "${args[@]}" --out "$db" --overwrite
 refused merge "$axsa" merge "$db" "$dir/no_such_shard.db"
 echo "refused: $(cat "$dir/resume.err")"
+if [[ $# -ge 3 ]]; then
+  source "$(dirname "$0")/mpi_env.sh"
+  rc=0
+  "$3" -np 2 --oversubscribe "$axsa" "${args[@]}" --mpi --resume --out "$db" --model "$dir/no_such_model.onnx" \
+    > /dev/null 2> "$dir/mpi.err" || rc=$?
+  [[ $rc -ne 0 ]] || fail "mpirun: the second campaign ran"
+  [[ $(grep -c "axsa campaign: error: $db is being written by process $pid on " "$dir/mpi.err") -eq 1 ]] ||
+    fail "mpirun: expected one line naming $db and pid $pid: $(cat "$dir/mpi.err")"
+  kill -0 "$pid" 2>/dev/null || fail "mpirun: the first campaign died"
+  echo "refused under mpirun too"
+fi
 
 # The refused runs left the database alone, and the first campaign keeps writing it.
 [[ -f "$db" && -f "$db.lock" ]] || fail "a refused run removed $db or its lock"
