@@ -2,7 +2,12 @@
 # Installs what is missing, builds, and runs the main job on the embedded defaults: the committed
 # LeNet-5 quantised to INT16 and INT8, all 10,000 MNIST test images on the functional twin, and
 # the cycle-accurate TLM run of the 28x28 array on a subset, checked integer for integer against
-# the twin. Then one GEMM on the array with a short VCD.
+# the twin. Then one GEMM on the array with a short VCD. Last, the main job itself: a quick INT8
+# stuck-at fault-injection campaign on the weight links of the 28x28 array (the survey's sample,
+# 7,143 faults at 99 % confidence and a 1 % margin, over 50 images instead of its 100: about 35 s of
+# CPU, under a minute on two cores), its report and its plots: the share of critical outcomes per
+# PE as a heatmap, and the outcomes per weight bit (docs/campaigns.md).
+# AXSA_DEMO_CAMPAIGN_IMAGES and AXSA_DEMO_CAMPAIGN_MARGIN change its size.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -12,6 +17,8 @@ axsa="$root/build/testbench/axsa"
 out="$root/build/demo"
 mkdir -p "$out"
 subset=${AXSA_DEMO_SUBSET:-500}
+campaign_images=${AXSA_DEMO_CAMPAIGN_IMAGES:-50}
+campaign_margin=${AXSA_DEMO_CAMPAIGN_MARGIN:-0.01}
 
 echo
 echo "== LeNet-5 on MNIST, 28x28 output-stationary array (models/lenet5.onnx) =="
@@ -49,3 +56,14 @@ echo "== One GEMM on the array: 4x4, INT16, all operands at -2^15, 20-bit accumu
 "$axsa" gemm --rows 4 --cols 4 --bits 16 --acc-bits 20 --m 6 --k 9 --n 5 --fill min \
   --vcd "$out/gemm4x4.vcd" --vcd-cycles 0:40
 echo "VCD of cycles 0..40 written to $out/gemm4x4.vcd"
+
+echo
+echo "== The main job: INT8 stuck-at faults on the weight links, $campaign_images images per fault =="
+echo "(a fault sample at 99 % confidence and a ${campaign_margin} margin; scripts/reproduce_survey_table.sh runs the survey's whole table)"
+db="$out/campaign_int8.db"
+"$axsa" campaign --bits 8 --images "$campaign_images" --margin "$campaign_margin" --out "$db" --overwrite
+echo
+"$axsa" report "$db"
+/usr/bin/python3 "$root/scripts/plot_campaign.py" "$db" --out "$out/campaign_int8"
+echo "(the heatmap: the share of critical outcomes per PE, row 0 where the weights enter on top;"
+echo " the bars: masked / tolerable / critical per weight bit)"

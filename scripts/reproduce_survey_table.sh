@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The survey's fault-injection experiment in one command: stuck-at campaigns on the weight links of
-# a 28x28 array for LeNet-5 at INT16 (exact, the precise baseline), INT8 exact, and INT8 data on
+# a 28x28 array for LeNet-5 (or --model, e.g. models/lenet5_survey.onnx, the survey's variant) at INT16 (exact, the precise baseline), INT8 exact, and INT8 data on
 # several approximate 12-bit multipliers, then one table of Masked/Tolerable/Critical/Crash/Hang
 # shares with confidence intervals, the achieved margin, each configuration's accuracy and its energy
 # reduction against INT16 exact (docs/energy.md).
@@ -37,7 +37,8 @@ Options:
   --logits L         dequantized or requantized: how outputs are read before classification
                      (axsa campaign --help; default: dequantized)
   --jobs J           threads per campaign (default: all cores)
-  --model FILE       ONNX model (default: models/lenet5.onnx)
+  --model FILE       ONNX model (default: models/lenet5.onnx; models/lenet5_survey.onnx is the
+                     survey's own variant, three convolutional and four fully connected layers)
   --data DIR         MNIST folder (default: data/mnist)
   --axsa PATH        the axsa executable (default: \$AXSA or build/testbench/axsa)
   --no-accuracy      skip the accuracy column ('axsa infer' over the whole test set); the energy
@@ -157,12 +158,13 @@ for c in "${configs[@]}"; do
 done
 
 # One table from the per-campaign CSV rows (all written by 'axsa report' with the same header).
-SURVEY_ROOT=$root SURVEY_MODEL=$model SURVEY_LOGITS=$logits "$python" - "$out" "$accuracy" "${names[@]}" <<'EOF'
+"$python" - "$out" "$accuracy" "$model" "$data" "$logits" "$root" "${names[@]}" <<'EOF'
 import csv, json, os, sys
 
-out, with_accuracy, names = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
+out, with_accuracy, model, data, logits, root = sys.argv[1], sys.argv[2] == "1", *sys.argv[3:7]
+names = sys.argv[7:]
 # The survey's Table I (scripts/survey_published.csv), printed beside the rows it has.
-with open(os.path.join(os.environ["SURVEY_ROOT"], "scripts", "survey_published.csv"), newline="") as f:
+with open(os.path.join(root, "scripts", "survey_published.csv"), newline="") as f:
     published = {r["name"]: r for r in csv.DictReader(f)}
 classes = ["masked", "tolerable", "critical", "crash", "hang"]
 header, rows = None, []
@@ -215,8 +217,8 @@ for r in rows:
 widths = [max(len(t), *(len(row[i]) for row in table)) for i, t in enumerate(titles)]
 line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
 first = rows[0]
-caption = (f"{os.path.basename(os.environ.get('SURVEY_MODEL', 'LeNet-5'))} / MNIST, {first['rows']}x{first['cols']} array, "
-           f"{first['site']} {first['fault_types']} faults, logits {os.environ.get('SURVEY_LOGITS', 'dequantized')}, "
+caption = (f"{os.path.basename(model)} / {os.path.basename(os.path.normpath(data))}, {first['rows']}x{first['cols']} array, "
+           f"{first['site']} {first['fault_types']} faults, logits {logits}, "
            f"{first['images']} images per fault; shares of (fault, image) pairs with "
            f"{pct(first['confidence'], 0)} % intervals [low, high]")
 markdown = "\n".join([caption, "", line(titles), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] +

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "faults/campaign.h"
+#include "faults/campaign_lock.h"
 #include "faults/campaign_mpi.h"
 #include "faults/campaign_runner.h"
 #include "faults/fault_space.h"
@@ -196,6 +197,11 @@ int run_campaign_mpi(const po::variables_map& vm) {
       mpi.agree(error, code);
     };
     faults::mpi::run_options options;
+    // Rank 0 writes the database, so it alone holds the lock; taken before any rank prepares.
+    faults::campaign_lock lock;
+    attempt([&] {
+      if (mpi.rank() == 0 && vm.count("out")) lock = faults::campaign_lock::acquire(vm["out"].as<std::string>());
+    });
     attempt([&] {
       if (vm["engine"].as<std::string>() != "shortcut") {
         throw config_error("--mpi runs the shortcut engine; run the reference engines as shards (--shard I/N)");
@@ -248,7 +254,7 @@ int run_campaign(const std::vector<std::string>& args) {
     ("logits", po::value<std::string>()->default_value("dequantized"),
      "how outputs are read before the softmax that classifies a pair: dequantized (the logits layer's sums times\n"
      "its scale) or requantized (the sums requantised to W bits in [-1, 1] like every other layer's outputs)")
-    ("out", po::value<std::string>(), "results database (SQLite), required")
+    ("out", po::value<std::string>(), "results database (SQLite), required; one campaign writes it at a time (OUT.lock)")
     ("resume", "continue the campaign stored in --out")
     ("overwrite", "replace an existing database")
     ("jobs", po::value<long long>(),
@@ -272,6 +278,9 @@ int run_campaign(const std::vector<std::string>& args) {
   }
   if (vm.count("mpi")) return run_campaign_mpi(vm);
   const unsigned jobs = jobs_option(vm, 1);
+  // Before the minutes of preparation, so a second campaign on the same database stops at once.
+  const faults::campaign_lock lock =
+      vm.count("out") ? faults::campaign_lock::acquire(vm["out"].as<std::string>()) : faults::campaign_lock{};
   const std::unique_ptr<prepared_campaign> p = prepare(vm);
   faults::campaign_db db = faults::open_campaign(vm["out"].as<std::string>(), p->cc, *p->golden, vm.count("resume") > 0,
                                                  vm.count("overwrite") > 0);

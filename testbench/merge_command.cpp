@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "faults/campaign_lock.h"
 #include "faults/campaign_merge.h"
 #include "testbench/commands.h"
 #include "testbench/json.h"
@@ -50,6 +51,7 @@ int run_merge(const std::vector<std::string>& args) {
   options.partial = vm.count("partial") > 0;
   options.overwrite = vm.count("overwrite") > 0;
   const std::vector<std::string> shards(files.begin() + 1, files.end());
+  const faults::campaign_lock lock = faults::campaign_lock::acquire(files.front());  // one writer per database
   const faults::merge_summary s = faults::merge_shards(files.front(), shards, options);
   if (vm.count("json")) {
     json_object o;

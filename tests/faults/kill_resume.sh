@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A campaign killed with SIGKILL in the middle and resumed with --resume ends with a database
-# equal to an uninterrupted run's: same configuration, golden run, fault list and results.
+# equal to an uninterrupted run's: same configuration, golden run, fault list and results. The
+# killed campaign's lock file stays behind, still naming the dead process; it must not block the
+# resume, which takes it over and removes it when done (docs/campaigns.md, "One writer").
 # Usage: kill_resume.sh AXSA_BINARY WORK_DIR
 set -euo pipefail
 axsa=$1
@@ -28,8 +30,11 @@ wait "$pid" 2>/dev/null || true
 done_at_kill=$(q "$dir/killed.db" "select count(distinct fault_id) from results")
 echo "killed with $done_at_kill of $total faults recorded"
 [[ "$done_at_kill" -gt 0 && "$done_at_kill" -lt "$total" ]] || fail "the kill did not land mid-run ($done_at_kill of $total)"
+[[ ! -e "$dir/whole.db.lock" ]] || fail "the uninterrupted run left its lock file behind"
+grep -q "^pid $pid host " "$dir/killed.db.lock" || fail "the killed run's lock file does not name it (pid $pid)"
 
 "$axsa" "${args[@]}" --out "$dir/killed.db" --resume > /dev/null 2> "$dir/resumed.log" || fail "resume failed: $(tail -1 "$dir/resumed.log")"
+[[ ! -e "$dir/killed.db.lock" ]] || fail "the resumed run left the lock file behind"
 
 for query in "select key, value from config order by key" \
              "select * from golden order by image" \

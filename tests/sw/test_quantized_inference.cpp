@@ -158,6 +158,46 @@ TEST_F(lenet, int16_within_0_1_and_int8_within_0_5_points_of_float) {
   EXPECT_EQ(safe_acc_bits(net, 16), 41u);
 }
 
+// The survey's variant (scripts/train_lenet5.py --variant survey): the committed file is the network
+// its docstring describes, its float accuracy is the one its .json records, and it quantises as
+// well as the classic one on the first 500 test images.
+TEST(survey_lenet, committed_model_is_three_convs_and_four_dense_layers_and_infers_at_int16_and_int8) {
+  const network net = load_onnx(source_dir + "/models/lenet5_survey.onnx");
+  std::vector<std::size_t> conv_out, dense_out;
+  for (const auto& l : net.layers) {
+    if (l.kind == layer_kind::conv) conv_out.push_back(l.out.c);
+    if (l.kind == layer_kind::dense) dense_out.push_back(l.out.size());
+  }
+  EXPECT_EQ(conv_out, (std::vector<std::size_t>{6, 16, 120}));
+  EXPECT_EQ(dense_out, (std::vector<std::size_t>{84, 56, 28, 10}));
+  const dataset test = load_mnist(source_dir + "/data/mnist", "t10k");
+  const dataset train = load_mnist(source_dir + "/data/mnist", "train");
+  const double recorded = json_accuracy(source_dir + "/models/lenet5_survey.json");
+  EXPECT_GE(recorded, 0.985);
+  constexpr std::size_t images = 500;
+  std::size_t correct = 0;
+  std::vector<float> img(784);
+  for (std::size_t i = 0; i < images; ++i) {
+    for (std::size_t p = 0; p < 784; ++p) img[p] = static_cast<float>(test.images.pixels[i * 784 + p]) / 255.0f;
+    const auto out = forward(net, img.data());
+    correct += static_cast<std::size_t>(std::max_element(out.begin(), out.end()) - out.begin()) == test.labels.labels[i];
+  }
+  const double float_acc = static_cast<double>(correct) / images;
+  EXPECT_GE(float_acc, 0.97);
+  for (unsigned bits : {16u, 8u}) {
+    hw::array_config cfg;
+    cfg.data_bits = bits;
+    cfg.acc_bits = safe_acc_bits(net, bits);
+    const qnetwork q = quantize(net, bits, cfg.acc_bits, train.images, 1000);
+    functional_engine engine(cfg, nullptr);
+    const auto r = run_inference(q, engine, test.images, 0, images, 28);
+    const double acc = accuracy(r, test.labels.labels, 0);
+    std::cout << "survey LeNet-5, first " << images << " images: INT" << bits << " " << acc * 100 << " % (float "
+              << float_acc * 100 << " %)\n";
+    EXPECT_GE(acc, float_acc - (bits == 16 ? 0.002 : 0.01)) << "INT" << bits;
+  }
+}
+
 TEST_F(lenet, quantised_layers_follow_the_documented_ranges) {
   const qnetwork q = quantize(net, 8, 32, train.images, 200);
   std::size_t gemms = 0;
