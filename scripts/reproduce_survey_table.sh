@@ -31,6 +31,8 @@ Options:
   --rows R, --cols C array size (default: 28 x 28)
   --batch B          images per GEMM batch (default: R, as 'axsa campaign'); 1 runs one image at a
                      time, so the fully connected layers use only the first PE row
+  --operand-align A  low or high: where the INT8 data sit in the 12-bit multipliers (default: low;
+                     docs/quantization.md "Operand alignment"); passed to every campaign and infer
   --site S           weight-link or weight-mult (default: weight-link)
   --faults F         stuck-at, bit-flip or all (default: stuck-at)
   --seed S           fault-sampling seed (default: 1)
@@ -52,6 +54,7 @@ die() {
 out=$PWD/survey
 batch=""
 images="" margin="" confidence=0.99 quick=0 mults="" rows=28 cols=28 site=weight-link faults=stuck-at seed=1
+align=low
 jobs=$(nproc) model=$root/models/lenet5.onnx data=$root/data/mnist axsa=${AXSA:-$root/build/testbench/axsa}
 accuracy=1
 while [[ $# -gt 0 ]]; do
@@ -61,7 +64,7 @@ while [[ $# -gt 0 ]]; do
     --quick) quick=1; shift; continue ;;
     --no-accuracy) accuracy=0; shift; continue ;;
     --out | --images | --margin | --confidence | --mults | --rows | --cols | --batch | --site | --faults | --seed | \
-      --jobs | --model | --data | --axsa)
+      --jobs | --model | --data | --axsa | --operand-align)
       [[ $# -ge 2 && -n $2 ]] || die "$opt needs a value"
       ;;
     *) die "unknown option '$opt' (see --help)" ;;
@@ -83,6 +86,7 @@ while [[ $# -gt 0 ]]; do
     --model) model=$val ;;
     --data) data=$val ;;
     --axsa) axsa=$val ;;
+    --operand-align) align=$val ;;
   esac
   shift 2
 done
@@ -98,6 +102,7 @@ for pair in "images:$images" "rows:$rows" "cols:$cols" "batch:$batch" "jobs:$job
   [[ ${pair#*:} =~ ^0*[1-9][0-9]*$ ]] || die "--${pair%%:*} expects a positive integer (got '${pair#*:}')"
 done
 [[ $seed =~ ^[0-9]+$ ]] || die "--seed expects a non-negative integer (got '$seed')"
+[[ $align == low || $align == high ]] || die "--operand-align expects low or high (got '$align')"
 for pair in "margin:$margin" "confidence:$confidence"; do
   [[ ${pair#*:} =~ ^0?\.[0-9]*[1-9][0-9]*$ ]] ||
     die "--${pair%%:*} expects a number strictly between 0 and 1 (got '${pair#*:}')"
@@ -135,7 +140,7 @@ for c in "${configs[@]}"; do
   status=0
   "$axsa" campaign --model "$model" --data "$data" --images "$images" --bits "$bits" --mult "$mult" \
     --rows "$rows" --cols "$cols" --batch "$batch" --site "$site" --faults "$faults" --confidence "$confidence" --margin "$margin" \
-    --seed "$seed" --out "$db" --resume --jobs "$jobs" || status=$?
+    --seed "$seed" --operand-align="$align" --out "$db" --resume --jobs "$jobs" || status=$?
   # 2: axsa refused its input and said why on its one error line; rerunning would not help.
   [[ $status == 2 ]] && exit 2
   if [[ $status != 0 ]]; then
@@ -147,7 +152,7 @@ for c in "${configs[@]}"; do
   # the energy per image (docs/energy.md); with --no-accuracy only the campaign's images, for energy.
   subset=()
   [[ $accuracy == 1 ]] || subset=(--images "$images")
-  "$axsa" infer --json --energy --model "$model" --data "$data" --bits "$bits" --mult "$mult" \
+  "$axsa" infer --json --energy --model "$model" --data "$data" --bits "$bits" --mult "$mult" --operand-align="$align" \
     --rows "$rows" --cols "$cols" --jobs "$jobs" "${subset[@]}" >"$out/$name.infer.json"
 done
 
