@@ -37,6 +37,7 @@ const char* to_string(outcome o) {
 bool campaign_config::operator==(const campaign_config& o) const {
   return model_path == o.model_path && model_sha256 == o.model_sha256 && data_dir == o.data_dir && bits == o.bits &&
          acc_bits == o.acc_bits && rows == o.rows && cols == o.cols && mult == o.mult && mult_eval == o.mult_eval &&
+         operand_align == o.operand_align &&
          engine == o.engine && site == o.site && fault_types == o.fault_types && first_image == o.first_image &&
          images == o.images && batch == o.batch && confidence == o.confidence && margin == o.margin && p == o.p &&
          exhaustive == o.exhaustive && seed == o.seed && population == o.population && sample_size == o.sample_size &&
@@ -69,6 +70,7 @@ std::vector<std::pair<std::string, std::string>> campaign_config::to_key_values(
           {"sample_size", to_string(sample_size)},
           {"golden_cycles", to_string(golden_cycles)},
           {"version", version}};
+  if (operand_align != "low") kv.emplace_back("operand_align", operand_align);
   if (!shard.whole()) kv.emplace_back("shard", shard.str());
   if (logits != "dequantized") kv.emplace_back("logits", logits);
   return kv;
@@ -133,6 +135,10 @@ campaign_config campaign_config::from_key_values(const std::vector<std::pair<std
   c.cols = in_range("cols", 1, hw::array_config::max_dim);
   c.mult = get("mult");
   c.mult_eval = get("mult_eval");
+  if (m.count("operand_align")) {
+    c.operand_align = get("operand_align");
+    if (c.operand_align != "low" && c.operand_align != "high") throw bad("operand_align", "low or high");
+  }
   c.engine = get("engine");
   c.site = get("site");
   try {

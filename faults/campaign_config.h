@@ -31,6 +31,7 @@ struct campaign_config {
   std::string model_path, model_sha256, data_dir;
   unsigned bits = 8, acc_bits = 32, rows = 28, cols = 28;
   std::string mult = "exact", mult_eval = "table", engine = "shortcut";  // engine: shortcut | systemc | structural
+  std::string operand_align = "low";  // low | high (hw::operand_align); stored only when high
   std::string site = "weight-link", fault_types = "stuck-at";           // weight-link|weight-mult; stuck-at|bit-flip|all
   std::size_t first_image = 0, images = 0, batch = 0;
   double confidence = 0.99, margin = 0.01, p = 0.5;
@@ -48,7 +49,7 @@ struct campaign_config {
   // The stored form: (key, value) in a fixed order; doubles keep all 17 digits, so the text
   // comparison on resume is exactly the field-wise one. `shard` is stored only for a real shard
   // (N > 1), so a whole campaign's config is the same as before shards existed; `logits` likewise only
-  // when requantized.
+  // when requantized, `operand_align` only when high.
   std::vector<std::pair<std::string, std::string>> to_key_values() const;
   // Throws config_error naming the key for a missing or malformed value (a missing shard is 1/1).
   static campaign_config from_key_values(const std::vector<std::pair<std::string, std::string>>& kv);

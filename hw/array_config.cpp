@@ -44,6 +44,14 @@ engine_kind parse_engine(const std::string& text) {
   throw config_error("unknown engine '" + text + "' (expected fast or structural)");
 }
 
+const char* to_string(operand_align a) { return a == operand_align::low ? "low" : "high"; }
+
+operand_align parse_operand_align(const std::string& text) {
+  if (text == "low") return operand_align::low;
+  if (text == "high") return operand_align::high;
+  throw config_error("unknown operand alignment '" + text + "' (expected low or high)");
+}
+
 const char* to_string(dataflow_kind d) { return d == dataflow_kind::output_stationary ? "os" : "ws"; }
 
 dataflow_kind parse_dataflow(const std::string& text) {

@@ -28,6 +28,11 @@ enum class engine_kind { fast, structural };
 // the design) or weight-stationary (each PE holds one weight, partial sums flow down the columns).
 enum class dataflow_kind { output_stationary, weight_stationary };
 
+// Where W-bit data sit in the N >= W operand bits of the multiplier circuit (hw/aligned_multiplier.h,
+// docs/quantization.md "Operand alignment"): sign-extended in the low bits (the design), or in the top
+// bits with N-W zeros below, the product shifted back right by 2(N-W).
+enum class operand_align { low, high };
+
 // Where the structural engine places saboteur modules. Modules exist from elaboration on, so a
 // fault set later must fall on a planned saboteur; the fast engine needs no plan.
 struct saboteur_plan {
@@ -58,6 +63,9 @@ struct array_config {
   engine_kind engine = engine_kind::fast;
   dataflow_kind dataflow = dataflow_kind::output_stationary;
   saboteur_plan saboteurs;  // structural engine only
+  // Where the data sit in the multiplier's operands. The multiplier object applies it (hw/aligned_multiplier.h);
+  // every engine refuses a multiplier whose alignment() differs, so the two cannot drift apart.
+  operand_align align = operand_align::low;
 
   static constexpr unsigned max_dim = 128;
 
@@ -71,6 +79,8 @@ const char* to_string(engine_kind e);           // "fast" | "structural"
 engine_kind parse_engine(const std::string& text);  // throws config_error naming the choices
 const char* to_string(dataflow_kind d);                // "os" | "ws"
 dataflow_kind parse_dataflow(const std::string& text);  // "os" | "ws"; throws config_error
+const char* to_string(operand_align a);                     // "low" | "high"
+operand_align parse_operand_align(const std::string& text);  // "low" | "high"; throws config_error
 
 // Shape of one GEMM: out[M x N] = act[M x K] * weight[K x N].
 struct gemm_shape {

@@ -58,10 +58,7 @@ array_core::array_core(const array_config& cfg) : m_cfg(cfg) {
 
 void array_core::set_multiplier(const multiplier* m) {
   if (busy()) throw config_error("cannot change the multiplier while a GEMM is running");
-  if (m != nullptr && m->bits() < m_cfg.data_bits) {
-    throw config_error("multiplier " + m->name() + " has " + std::to_string(m->bits()) +
-                       "-bit operands, narrower than the " + std::to_string(m_cfg.data_bits) + "-bit data");
-  }
+  check_multiplier_slot(m, m_cfg);
   m_mult = m;
   m_native = m == nullptr || m->is_exact();
   m_table = m_native ? nullptr : m->product_table(m_cfg.data_bits);

@@ -1,8 +1,10 @@
 // The multiplier submodule of a PE: the circuit in the slot (hw/multiplier.h; a verilated Verilog
 // multiplier, an EvoApprox circuit, their product table, or exact products) as a module with an
 // operand port per input. Combinational: product() is the circuit's output for the operands on a
-// and b during the current cycle, both W-bit values sign-extended into the N-bit circuit. The
-// circuit object is stateless, so the PEs of one array share it; each PE has its own instance here.
+// and b during the current cycle, both W-bit values placed into the N-bit circuit as the circuit
+// object says (sign-extended in the low bits, or with --operand-align high in the top bits with the
+// product shifted back: hw/aligned_multiplier.h). The circuit object is stateless, so the PEs of one
+// array share it; each PE has its own instance here.
 #pragma once
 
 #include <cstdint>

@@ -55,10 +55,7 @@ pe_array::pe_array(const array_config& cfg)
 
 void pe_array::set_multiplier(const multiplier* m) {
   if (busy()) throw config_error("cannot change the multiplier while a GEMM is running");
-  if (m != nullptr && m->bits() < m_cfg.data_bits) {
-    throw config_error("multiplier " + m->name() + " has " + std::to_string(m->bits()) +
-                       "-bit operands, narrower than the " + std::to_string(m_cfg.data_bits) + "-bit data");
-  }
+  check_multiplier_slot(m, m_cfg);
   m_mult = m;
   for (auto& p : m_pes) p->mult().set_circuit(m);
 }

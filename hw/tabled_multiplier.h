@@ -27,6 +27,7 @@ class tabled_multiplier final : public multiplier {
     return m_table[((static_cast<std::uint32_t>(a) & m_mask) << m_data_bits) | (static_cast<std::uint32_t>(b) & m_mask)];
   }
   bool is_exact() const override { return m_inner->is_exact(); }
+  operand_align alignment() const override { return m_inner->alignment(); }
   const std::int32_t* product_table(unsigned data_bits) const override {
     return data_bits == m_data_bits ? m_table.data() : nullptr;
   }

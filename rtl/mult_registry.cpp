@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "hw/aligned_multiplier.h"
 #include "hw/array_config.h"
 #include "hw/mult/behavioural.h"
 #include "hw/tabled_multiplier.h"
@@ -145,22 +146,25 @@ bool table_is_exact(const std::vector<std::int32_t>& full, unsigned bits) {
   return true;
 }
 
-std::shared_ptr<const hw::multiplier> make_multiplier(const std::string& name, unsigned data_bits, eval_mode mode) {
+std::shared_ptr<const hw::multiplier> make_multiplier(const std::string& name, unsigned data_bits, eval_mode mode,
+                                                      hw::operand_align align) {
   const mult_entry& entry = find_entry(name);
   if (entry.bits < data_bits) {
     throw config_error("multiplier " + name + " has " + std::to_string(entry.bits) + "-bit operands, narrower than the " +
                        std::to_string(data_bits) + "-bit data");
   }
   auto model = std::make_shared<verilated_multiplier>(entry);
-  if (mode == eval_mode::rtl) return model;
+  if (mode == eval_mode::rtl) return hw::align_multiplier(model, data_bits, align);
   if (entry.bits > hw::tabled_multiplier::max_table_bits) {
     model->set_exact(std::string(entry.origin) == "axsa" && std::string(entry.module) == "axsa_mul_exact");
-    return model;
+    return hw::align_multiplier(model, data_bits, align);
   }
   const std::vector<std::int32_t> full = full_table(entry);
   model->set_exact(table_is_exact(full, entry.bits));
-  // The array's table is indexed by the data_bits-wide patterns, sign-extended into the circuit's N bits.
+  // The array's table is indexed by the data_bits-wide patterns, placed into the circuit's N bits as
+  // aligned_multiplier places them (shift 0: sign-extended), its products brought back likewise.
   const unsigned n = entry.bits;
+  const unsigned s = align == hw::operand_align::high ? n - data_bits : 0;
   const std::size_t side = std::size_t{1} << data_bits;
   const std::uint32_t nmask = (1u << n) - 1;
   const unsigned wshift = 32 - data_bits;
@@ -170,10 +174,13 @@ std::shared_ptr<const hw::multiplier> make_multiplier(const std::string& name, u
     for (std::size_t ub = 0; ub < side; ++ub) {
       const auto b =
           static_cast<std::uint32_t>(static_cast<std::int32_t>(static_cast<std::uint32_t>(ub) << wshift) >> wshift);
-      table[(ua << data_bits) | ub] = full[((a & nmask) << n) | (b & nmask)];
+      const auto na = static_cast<std::uint32_t>(hw::aligned_multiplier::operand(static_cast<std::int32_t>(a), s));
+      const auto nb = static_cast<std::uint32_t>(hw::aligned_multiplier::operand(static_cast<std::int32_t>(b), s));
+      table[(ua << data_bits) | ub] = hw::aligned_multiplier::product(full[((na & nmask) << n) | (nb & nmask)], s);
     }
   }
-  return std::make_shared<hw::tabled_multiplier>(model, data_bits, std::move(table));
+  return std::make_shared<hw::tabled_multiplier>(hw::align_multiplier(model, data_bits, align), data_bits,
+                                                 std::move(table));
 }
 
 namespace {

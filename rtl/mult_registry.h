@@ -68,7 +68,10 @@ bool table_is_exact(const std::vector<std::int32_t>& full, unsigned bits);
 // table: N <= 12 -> the product table (native products when the table is exact);
 //        N > 12  -> the verilated model per product (native when the design is the exact one).
 // rtl:   the verilated model for every product (for checking the table).
-std::shared_ptr<const hw::multiplier> make_multiplier(const std::string& name, unsigned data_bits, eval_mode mode);
+// align: where the data sit in the circuit's operands (hw/aligned_multiplier.h); the table then holds
+// the aligned products.
+std::shared_ptr<const hw::multiplier> make_multiplier(const std::string& name, unsigned data_bits, eval_mode mode,
+                                                      hw::operand_align align = hw::operand_align::low);
 
 // The independent C++ model of an in-house design (hw/mult/behavioural.h); nullptr for others.
 std::shared_ptr<const hw::multiplier> make_behavioural(const mult_entry& entry);

@@ -31,6 +31,8 @@ Options:
   --rows R, --cols C array size (default: 28 x 28)
   --batch B          images per GEMM batch (default: R, as 'axsa campaign'); 1 runs one image at a
                      time, so the fully connected layers use only the first PE row
+  --operand-align A  low or high: where the INT8 data sit in the 12-bit multipliers (default: low;
+                     docs/quantization.md "Operand alignment"); passed to every campaign and infer
   --site S           weight-link or weight-mult (default: weight-link)
   --faults F         stuck-at, bit-flip or all (default: stuck-at)
   --seed S           fault-sampling seed (default: 1)
@@ -56,6 +58,7 @@ out=$PWD/survey
 batch=""
 logits=dequantized
 images="" margin="" confidence=0.99 quick=0 mults="" rows=28 cols=28 site=weight-link faults=stuck-at seed=1
+align=low
 jobs=$(nproc) model=$root/models/lenet5.onnx data=$root/data/mnist axsa=${AXSA:-$root/build/testbench/axsa}
 accuracy=1
 while [[ $# -gt 0 ]]; do
@@ -65,7 +68,7 @@ while [[ $# -gt 0 ]]; do
     --quick) quick=1; shift; continue ;;
     --no-accuracy) accuracy=0; shift; continue ;;
     --out | --images | --margin | --confidence | --mults | --rows | --cols | --batch | --site | --faults | --seed | \
-      --jobs | --model | --data | --axsa | --logits)
+      --jobs | --model | --data | --axsa | --logits | --operand-align)
       [[ $# -ge 2 && -n $2 ]] || die "$opt needs a value"
       ;;
     *) die "unknown option '$opt' (see --help)" ;;
@@ -88,6 +91,7 @@ while [[ $# -gt 0 ]]; do
     --data) data=$val ;;
     --axsa) axsa=$val ;;
     --logits) logits=$val ;;
+    --operand-align) align=$val ;;
   esac
   shift 2
 done
@@ -103,6 +107,7 @@ for pair in "images:$images" "rows:$rows" "cols:$cols" "batch:$batch" "jobs:$job
   [[ ${pair#*:} =~ ^0*[1-9][0-9]*$ ]] || die "--${pair%%:*} expects a positive integer (got '${pair#*:}')"
 done
 [[ $seed =~ ^[0-9]+$ ]] || die "--seed expects a non-negative integer (got '$seed')"
+[[ $align == low || $align == high ]] || die "--operand-align expects low or high (got '$align')"
 for pair in "margin:$margin" "confidence:$confidence"; do
   [[ ${pair#*:} =~ ^0?\.[0-9]*[1-9][0-9]*$ ]] ||
     die "--${pair%%:*} expects a number strictly between 0 and 1 (got '${pair#*:}')"
@@ -141,7 +146,7 @@ for c in "${configs[@]}"; do
   status=0
   "$axsa" campaign --model "$model" --data "$data" --images "$images" --bits "$bits" --mult "$mult" \
     --rows "$rows" --cols "$cols" --batch "$batch" --site "$site" --faults "$faults" --confidence "$confidence" --margin "$margin" \
-    --seed "$seed" --logits "$logits" --out "$db" --resume --jobs "$jobs" || status=$?
+    --seed "$seed" --logits "$logits" --operand-align="$align" --out "$db" --resume --jobs "$jobs" || status=$?
   # 2: axsa refused its input and said why on its one error line; rerunning would not help.
   [[ $status == 2 ]] && exit 2
   if [[ $status != 0 ]]; then
@@ -154,6 +159,7 @@ for c in "${configs[@]}"; do
   subset=()
   [[ $accuracy == 1 ]] || subset=(--images "$images")
   "$axsa" infer --json --energy --model "$model" --data "$data" --bits "$bits" --mult "$mult" --logits "$logits" \
+    --operand-align="$align" \
     --rows "$rows" --cols "$cols" --jobs "$jobs" "${subset[@]}" >"$out/$name.infer.json"
 done
 

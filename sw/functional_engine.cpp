@@ -72,10 +72,7 @@ functional_engine::functional_engine(const hw::array_config& cfg, std::shared_pt
     : m_cfg(cfg), m_mult(std::move(mult)) {
   m_cfg.validate();
   m_native = !m_mult || m_mult->is_exact();
-  if (m_mult && m_mult->bits() < m_cfg.data_bits) {
-    throw config_error("multiplier " + m_mult->name() + " is narrower than the " + std::to_string(m_cfg.data_bits) +
-                       "-bit data");
-  }
+  hw::check_multiplier_slot(m_mult.get(), m_cfg);
   if (m_native) return;
   m_table = m_mult->product_table(m_cfg.data_bits);
   const unsigned w = m_cfg.data_bits;

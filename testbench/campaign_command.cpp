@@ -61,7 +61,7 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
   const std::string mult = vm["mult"].as<std::string>();
   const rtl::eval_mode mode = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
   std::shared_ptr<const hw::multiplier> m;
-  if (mult != "exact") m = rtl::make_multiplier(mult, cfg.data_bits, mode);
+  if (mult != "exact") m = rtl::make_multiplier(mult, cfg.data_bits, mode, cfg.align);
   const auto seed = ranged(vm, "seed", 0, std::numeric_limits<long long>::max());
 
   const std::string model_path = vm["model"].as<std::string>();
@@ -118,6 +118,7 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
   cc.cols = cfg.cols;
   cc.mult = mult;
   cc.mult_eval = vm["mult-eval"].as<std::string>();
+  cc.operand_align = hw::to_string(cfg.align);
   cc.engine = faults::to_string(engine);
   cc.site = faults::to_string(site);
   cc.fault_types = faults::to_string(set);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/aligned_multiplier.h"
 #include "hw/cycle_model.h"
 #include "hw/saboteur.h"
 #include "hw/systolic_array.h"
@@ -114,6 +115,7 @@ int run_coverify(const std::vector<std::string>& args) {
   const auto cols = static_cast<unsigned>(ranged(vm, "cols", 1, hw::array_config::max_dim));
   const auto bits = static_cast<unsigned>(ranged(vm, "bits", 2, 16));
   const auto acc_bits = static_cast<unsigned>(ranged(vm, "acc-bits", 2, 64));
+  const hw::operand_align align = array_from_options(vm).align;
   hw::gemm_shape shape;
   shape.m = ranged(vm, "m", 1, 1 << 20);
   shape.k = ranged(vm, "k", 1, 1 << 20);
@@ -166,7 +168,7 @@ int run_coverify(const std::vector<std::string>& args) {
   }
 
   const hw::engine_kind engine = hw::parse_engine(vm["engine"].as<std::string>());
-  const auto model_mult = rtl::model_multiplier(*entry);
+  const auto model_mult = rtl::model_multiplier(*entry, align);
   rtl::lockstep_result res;
   if (engine == hw::engine_kind::structural) {
     // The structural array is built with a saboteur wherever a fault acts, then elaborated.
@@ -175,6 +177,7 @@ int run_coverify(const std::vector<std::string>& args) {
     cfg.cols = cols;
     cfg.data_bits = bits;
     cfg.acc_bits = acc_bits;
+    cfg.align = align;
     cfg.engine = engine;
     for (const auto& f : opt.faults) f.validate(cfg);
     cfg.saboteurs = hw::plan_for(opt.faults);
@@ -191,8 +194,8 @@ int run_coverify(const std::vector<std::string>& args) {
   // model for EvoApprox circuits). After a mismatch the run stops, so the outputs are incomplete.
   std::optional<bool> reference_match;
   if (res.match && opt.faults.empty() && !opt.bug) {
-    std::shared_ptr<const hw::multiplier> ref = rtl::make_behavioural(rtl::find_entry(mult));
-    if (!ref) ref = rtl::make_multiplier(mult, bits, rtl::eval_mode::rtl);
+    std::shared_ptr<const hw::multiplier> ref = hw::align_multiplier(rtl::make_behavioural(rtl::find_entry(mult)), bits, align);
+    if (!ref) ref = rtl::make_multiplier(mult, bits, rtl::eval_mode::rtl, align);
     reference_match = sw::reference_gemm(work, acc_bits, ref.get()) == res.rtl_out;
   }
   const bool outputs_equal = res.model_out == res.rtl_out;
@@ -200,7 +203,7 @@ int run_coverify(const std::vector<std::string>& args) {
   if (json) {
     json_object o;
     o.add("rtl", entry->name).add("rtl_origin", rtl_origin).add("engine", hw::to_string(engine)).add("rows", rows).add("cols", cols).add("bits", bits).add("acc_bits", acc_bits);
-    o.add("mult", mult).add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
+    o.add("mult", mult).add("operand_align", hw::to_string(align)).add("m", std::uint64_t{shape.m}).add("k", std::uint64_t{shape.k}).add("n", std::uint64_t{shape.n});
     o.add("fill", vm["fill"].as<std::string>()).add("seed", seed);
     json_value fault_list = json_value::array();
     for (const auto& f : opt.faults) fault_list.push_back(faults::describe(f));
@@ -218,7 +221,8 @@ int run_coverify(const std::vector<std::string>& args) {
     std::cout << o.str() << std::endl;
   } else {
     std::cout << "rtl          " << entry->name << " (verilated axsa_array, " << rtl_origin << ", multiplier module "
-              << entry->mult_module << ") against the " << hw::to_string(engine) << " engine\n"
+              << entry->mult_module << (align == hw::operand_align::high ? ", operands high" : "") << ") against the "
+              << hw::to_string(engine) << " engine\n"
               << "gemm         M=" << shape.m << " K=" << shape.k << " N=" << shape.n << ", " << res.cycles << " cycles\n"
               << "faults       " << opt.faults.size() << (opt.bug ? ", plus a planted model bug" : "") << "\n"
               << "compared     " << res.compared_cycles << " cycles, " << res.compared_values << " values\n";

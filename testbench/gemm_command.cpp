@@ -9,6 +9,7 @@
 
 #include <systemc>
 
+#include "hw/aligned_multiplier.h"
 #include "hw/cycle_model.h"
 #include "hw/systolic_array.h"
 #include "hw/fault.h"
@@ -139,11 +140,11 @@ int run_gemm(const std::vector<std::string>& args) {
   std::shared_ptr<const hw::multiplier> array_mult, reference_mult;
   std::string reference_kind = "exact";
   if (mult_name != "exact") {
-    array_mult = rtl::make_multiplier(mult_name, cfg.data_bits, eval);
-    reference_mult = rtl::make_behavioural(rtl::find_entry(mult_name));
+    array_mult = rtl::make_multiplier(mult_name, cfg.data_bits, eval, cfg.align);
+    reference_mult = hw::align_multiplier(rtl::make_behavioural(rtl::find_entry(mult_name)), cfg.data_bits, cfg.align);
     reference_kind = "behavioural";
     if (!reference_mult) {
-      reference_mult = rtl::make_multiplier(mult_name, cfg.data_bits, rtl::eval_mode::rtl);
+      reference_mult = rtl::make_multiplier(mult_name, cfg.data_bits, rtl::eval_mode::rtl, cfg.align);
       reference_kind = "rtl";
     }
   }
@@ -252,6 +253,7 @@ int run_gemm(const std::vector<std::string>& args) {
     o.add("seed", seed).add("fill", vm["fill"].as<std::string>());
     o.add("engine", hw::to_string(cfg.engine));
     o.add("mult", mult_name).add("mult_eval", eval_used).add("reference", reference_kind);
+    o.add("operand_align", hw::to_string(cfg.align));
     o.add("dataflow", hw::to_string(cfg.dataflow));
     o.add("folds", hw::dataflow(cfg, shape).folds());
     o.add("cycles", tb.cycles).add("cycles_formula", formula);
@@ -278,7 +280,9 @@ int run_gemm(const std::vector<std::string>& args) {
     std::cout << o.str() << std::endl;
   } else {
     std::cout << "array        " << cfg.rows << "x" << cfg.cols << ", W=" << cfg.data_bits << ", A=" << cfg.acc_bits
-              << ", multiplier " << mult_name << " (" << eval_used << "), " << hw::to_string(cfg.engine) << " engine"
+              << ", multiplier " << mult_name << " (" << eval_used
+              << (cfg.align == hw::operand_align::high ? ", operands high" : "") << "), " << hw::to_string(cfg.engine)
+              << " engine"
               << "\n"
               << "gemm         M=" << shape.m << " K=" << shape.k << " N=" << shape.n << " ("
               << hw::dataflow(cfg, shape).folds() << " folds, " << hw::to_string(cfg.dataflow) << ")\n"

@@ -43,9 +43,10 @@ std::string exit_branch_name(const sw::network& net, std::size_t e) {
   return b == 0 ? "input" : net.layers[b - 1].name;
 }
 
-std::shared_ptr<const hw::multiplier> make_mult(const std::string& name, unsigned bits, rtl::eval_mode mode) {
+std::shared_ptr<const hw::multiplier> make_mult(const std::string& name, const hw::array_config& cfg,
+                                                rtl::eval_mode mode) {
   if (name == "exact") return nullptr;
-  return rtl::make_multiplier(name, bits, mode);
+  return rtl::make_multiplier(name, cfg.data_bits, mode, cfg.align);
 }
 
 // The functional twin over the images, split into contiguous ranges over `jobs` threads (each with
@@ -64,13 +65,13 @@ sw::inference_result run_functional(const sw::qnetwork& net, const hw::array_con
   jobs = static_cast<unsigned>((batches + per_batches - 1) / per_batches);
   std::vector<sw::inference_result> parts(jobs);
   std::vector<std::exception_ptr> errors(jobs);
-  auto shared = make_mult(mult, cfg.data_bits, mode);
+  auto shared = make_mult(mult, cfg, mode);
   auto work = [&](unsigned j) {
     try {
       const std::size_t f = first + j * per;
       const std::size_t c = std::min(per, first + count - f);
       auto own = (shared && shared->product_table(cfg.data_bits) == nullptr && !shared->is_exact())
-                     ? make_mult(mult, cfg.data_bits, mode)
+                     ? make_mult(mult, cfg, mode)
                      : shared;
       sw::functional_engine engine(cfg, own);
       // Cycles as the TLM run spends them: the driver splits M to fit the accelerator's buffers.
@@ -98,7 +99,7 @@ sw::inference_result run_systemc(const sw::qnetwork& net, const hw::array_config
                                  rtl::eval_mode mode, const sw::idx_images& images, std::size_t first, std::size_t count,
                                  std::size_t batch, const sw::exit_options& exits,
                                  std::vector<sw::host_driver::issued_gemm>* issued) {
-  auto m = make_mult(mult, cfg.data_bits, mode);
+  auto m = make_mult(mult, cfg, mode);
   sw::accelerated_system sys("system", cfg);
   sys.accelerator.array.set_multiplier(m.get());
   sw::inference_result result;
@@ -153,6 +154,7 @@ int run_infer(const std::vector<std::string>& args) {
     ("jobs", po::value<long long>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
      "threads for the functional twin")
     ("json", "print one JSON object instead of text");
+  add_operand_align_option(desc);
   add_energy_options(desc);
   po::variables_map vm;
   if (!parse_command("infer",
@@ -170,7 +172,7 @@ int run_infer(const std::vector<std::string>& args) {
   if (engine == "structural") cfg.engine = hw::engine_kind::structural;
   const std::string mult = vm["mult"].as<std::string>();
   const rtl::eval_mode mode = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
-  if (mult != "exact") (void)make_mult(mult, cfg.data_bits, mode);  // unknown or too narrow: fail before loading data
+  if (mult != "exact") (void)make_mult(mult, cfg, mode);  // unknown or too narrow: fail before loading data
   const std::size_t batch = vm.count("batch") ? ranged(vm, "batch", 1, 1 << 16) : cfg.rows;
   const auto calibration = ranged(vm, "calibration", 1, 60000);
   const auto jobs = static_cast<unsigned>(ranged(vm, "jobs", 1, 256));
@@ -279,7 +281,8 @@ int run_infer(const std::vector<std::string>& args) {
   if (json) {
     json_object o;
     o.add("model", vm["model"].as<std::string>()).add("engine", engine).add("bits", cfg.data_bits);
-    o.add("acc_bits", cfg.acc_bits).add("mult", mult).add("rows", cfg.rows).add("cols", cfg.cols);
+    o.add("acc_bits", cfg.acc_bits).add("mult", mult).add("operand_align", hw::to_string(cfg.align));
+    o.add("rows", cfg.rows).add("cols", cfg.cols);
     o.add("batch", std::uint64_t{batch}).add("first", std::uint64_t{first}).add("images", std::uint64_t{r.images});
     o.add("accuracy", acc).add("cycles_per_image", cycles_per_image);
     o.add("bus_cycles_per_image", static_cast<double>(r.totals.bus_cycles) / n_img);
@@ -322,8 +325,9 @@ int run_infer(const std::vector<std::string>& args) {
     std::cout << o.str() << std::endl;
   } else {
     std::printf("model        %s\n", vm["model"].as<std::string>().c_str());
-    std::printf("config       INT%u, A=%u, multiplier %s, %ux%u array, batch %zu, engine %s\n", cfg.data_bits,
-                cfg.acc_bits, mult.c_str(), cfg.rows, cfg.cols, batch, engine.c_str());
+    std::printf("config       INT%u, A=%u, multiplier %s%s, %ux%u array, batch %zu, engine %s\n", cfg.data_bits,
+                cfg.acc_bits, mult.c_str(), cfg.align == hw::operand_align::high ? " (operands high)" : "", cfg.rows,
+                cfg.cols, batch, engine.c_str());
     std::printf("accuracy     %.2f %% (%zu images from %zu)%s%s\n", acc * 100, r.images, first,
                 float_acc >= 0 ? (" float " + std::to_string(float_acc * 100).substr(0, 5) + " %").c_str() : "",
                 logits == sw::logits_convention::requantized ? ", logits requantized" : "");

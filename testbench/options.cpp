@@ -30,6 +30,7 @@ void add_array_options(po::options_description& desc, const array_options& which
                        "accumulator width A (2..64), wraps on overflow");
   }
   desc.add_options()("mult", po::value<std::string>()->default_value("exact"), which.mult_help.c_str());
+  add_operand_align_option(desc);
   if (which.mult_eval) {
     desc.add_options()("mult-eval", po::value<std::string>()->default_value("table"),
                        "how the array evaluates a registered multiplier: table (product table, up to 12 bits) or rtl "
@@ -37,11 +38,24 @@ void add_array_options(po::options_description& desc, const array_options& which
   }
 }
 
+void add_operand_align_option(po::options_description& desc) {
+  desc.add_options()("operand-align", po::value<std::string>()->default_value("low"),
+                     "where W-bit data sit in an N-bit multiplier: low (sign-extended, the design) or high (in the top "
+                     "bits, the product shifted right by 2(N-W), rounding down; docs/quantization.md)");
+}
+
 hw::array_config array_from_options(const po::variables_map& vm) {
   hw::array_config cfg;
   cfg.rows = static_cast<unsigned>(ranged(vm, "rows", 1, hw::array_config::max_dim));
   cfg.cols = static_cast<unsigned>(ranged(vm, "cols", 1, hw::array_config::max_dim));
   cfg.data_bits = static_cast<unsigned>(ranged(vm, "bits", 2, 16));
+  if (vm.count("operand-align")) {
+    try {
+      cfg.align = hw::parse_operand_align(vm["operand-align"].as<std::string>());
+    } catch (const config_error& e) {
+      throw config_error(std::string("--operand-align: ") + e.what());
+    }
+  }
   return cfg;
 }
 

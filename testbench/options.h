@@ -16,7 +16,8 @@ namespace axsa::cli {
 // "-1" is reported as out of range rather than wrapped to a huge unsigned number.
 std::uint64_t ranged(const boost::program_options::variables_map& vm, const char* option, long long lo, long long hi);
 
-// The array options the commands share, declared once: --rows, --cols, --bits, --acc-bits, --mult
+// The array options the commands share, declared once: --rows, --cols, --bits, --acc-bits, --mult,
+// --operand-align
 // and --mult-eval, with their help and their defaults from hw::array_config (a command may start
 // from other defaults, e.g. a built RTL size; acc_bits_auto leaves --acc-bits without a default, for
 // commands that choose the width from the model; mult_eval false leaves --mult-eval out).
@@ -28,7 +29,11 @@ struct array_options {
 };
 void add_array_options(boost::program_options::options_description& desc, const array_options& which);
 
-// The array's shape and data width from --rows, --cols and --bits (range-checked); other fields default.
+// --operand-align low|high (part of add_array_options; for commands that declare --mult themselves).
+void add_operand_align_option(boost::program_options::options_description& desc);
+
+// The array's shape and data width from --rows, --cols and --bits (range-checked) and, when the command
+// has it, its operand alignment from --operand-align; other fields default.
 hw::array_config array_from_options(const boost::program_options::variables_map& vm);
 
 // "A:B" -> {A, B} with A <= B.

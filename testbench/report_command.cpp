@@ -88,6 +88,7 @@ void print_json(const std::string& file, const campaign_db::summary& s) {
   }
   o.add("intervals", intervals).add("std_errors", errors).add("pair_counts", counts);
   o.add("bits", cfg.bits).add("acc_bits", cfg.acc_bits).add("mult", cfg.mult).add("mult_eval", cfg.mult_eval);
+  o.add("operand_align", cfg.operand_align);
   o.add("rows", cfg.rows).add("cols", cfg.cols).add("site", cfg.site).add("fault_types", cfg.fault_types);
   o.add("engine", cfg.engine).add("images", std::uint64_t{cfg.images}).add("first_image", std::uint64_t{cfg.first_image});
   o.add("batch", std::uint64_t{cfg.batch}).add("seed", cfg.seed).add("exhaustive", cfg.exhaustive);
@@ -114,8 +115,9 @@ void print_json(const std::string& file, const campaign_db::summary& s) {
 void print_text(const std::string& file, const campaign_db::summary& s) {
   const auto& cfg = s.config;
   std::printf("campaign   %s (%s)\n", file.c_str(), status_text(s).c_str());
-  std::printf("config     INT%u (accumulator %u bits), multiplier %s, %ux%u array, engine %s\n", cfg.bits,
-              cfg.acc_bits, cfg.mult.c_str(), cfg.rows, cfg.cols, cfg.engine.c_str());
+  std::printf("config     INT%u (accumulator %u bits), multiplier %s%s, %ux%u array, engine %s\n", cfg.bits,
+              cfg.acc_bits, cfg.mult.c_str(), cfg.operand_align == "low" ? "" : " (operands high)", cfg.rows, cfg.cols,
+              cfg.engine.c_str());
   std::printf("faults     %s, %s: %llu of %llu in the fault space (%s %%)%s, seed %llu\n", cfg.site.c_str(),
               cfg.fault_types.c_str(), static_cast<unsigned long long>(s.faults_done),
               static_cast<unsigned long long>(cfg.population), percent(s.fault_space_share).c_str(),

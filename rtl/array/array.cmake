@@ -7,7 +7,7 @@
 # A configuration is "RxCxW[xA]:multiplier": R x C PEs, W-bit data, A-bit accumulators (default
 # 32) and a registered multiplier (rtl/mult/multipliers.txt, or EvoApprox) with N >= W operand bits.
 # Verilating and compiling 28x28x8:exact8 takes about a minute of one core (docs/rtl.md).
-set(AXSA_RTL_CONFIGS "1x1x8:exact8;4x4x8:exact8;8x8x8:drum8_k4;4x4x16:exact16;3x5x6x14:bam8_h1_v4;28x28x8:exact8"
+set(AXSA_RTL_CONFIGS "1x1x8:exact8;4x4x8:exact8;8x8x8:drum8_k4;4x4x16:exact16;3x5x6x14:bam8_h1_v4;4x4x8:drum12_k6;28x28x8:exact8"
     CACHE STRING "RTL array configurations to verilate, RxCxW[xA]:multiplier, ';'-separated")
 
 # The multiplier registry rows (rtl/CMakeLists.txt): name -> module, N, parameters, origin, source.

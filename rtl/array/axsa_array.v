@@ -27,6 +27,8 @@ module axsa_array #(
   input  [C*W-1:0]   north_wgt,
   input  [C-1:0]     north_valid,
   input              drain,
+  // Operand alignment of every PE's multiplier (axsa_pe): 0 low, 1 high. A strap: held for a run.
+  input              align_high,
   // Fault masks on the weight arriving at each PE (axsa_pe).
   input  [R*C*W-1:0] link_clear,
   input  [R*C*W-1:0] link_set,
@@ -85,6 +87,7 @@ module axsa_array #(
           .in_wgt       (in_wgt),
           .in_wgt_valid (in_wgt_valid),
           .drain        (drain),
+          .align_high   (align_high),
           .in_acc       (in_acc),
           .link_clear   (link_clear[P*W +: W]),
           .link_set     (link_set[P*W +: W]),

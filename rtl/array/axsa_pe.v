@@ -14,8 +14,10 @@
 //
 // Multiplier: the module named by `AXSA_MULT_MODULE (ports A, B: N bits, O: 2N bits) with the
 // parameter list `AXSA_MULT_PARAMS, both chosen at verilation; default axsa_mul_exact #(.N(N)).
-// Operands are sign-extended from W to N bits, the 2N-bit product is sign-extended (or truncated)
-// to A bits before the addition.
+// Operand alignment (align_high, a strap held for a whole run; docs/quantization.md): low (0)
+// sign-extends the W-bit operands to N bits; high (1) places them in the top W bits with N-W zeros
+// below and takes the product's top 2W bits (an arithmetic shift right by 2(N-W): floor), dropping
+// its low 2(N-W) bits. The 2N-bit result is sign-extended (or truncated) to A bits before the addition.
 `ifndef AXSA_MULT_MODULE
 `define AXSA_MULT_MODULE axsa_mul_exact
 `endif
@@ -35,6 +37,7 @@ module axsa_pe #(
   input      [W-1:0] in_wgt,
   input              in_wgt_valid,
   input              drain,
+  input              align_high,    // operand alignment: 0 low (sign-extended), 1 high (top bits)
   input      [A-1:0] in_acc,        // accumulator of the PE to the north (zero for row 0)
   input      [W-1:0] link_clear,
   input      [W-1:0] link_set,
@@ -55,33 +58,37 @@ module axsa_pe #(
   wire [W-1:0] wgt_link = ((in_wgt & ~link_clear) | link_set) ^ link_flip;
   wire [W-1:0] wgt_mult = ((wgt_link & ~mult_clear) | mult_set) ^ mult_flip;
 
-  // Operands sign-extended from W to N bits.
+  // Operands: sign-extended from W to N bits (low), or W bits on top of N-W zeros (high).
   wire [N-1:0] op_a;
   wire [N-1:0] op_b;
+  wire [2*N-1:0] product;
+  wire [2*N-1:0] scaled;  // the product on the data's scale
+  `AXSA_MULT_MODULE `AXSA_MULT_PARAMS u_mult (.A(op_a), .B(op_b), .O(product));
   generate
     if (N > W) begin : g_extend_ops
-      assign op_a = {{(N - W){in_act[W-1]}}, in_act};
-      assign op_b = {{(N - W){wgt_mult[W-1]}}, wgt_mult};
+      localparam integer S = N - W;
+      assign op_a = align_high ? {in_act, {S{1'b0}}} : {{S{in_act[W-1]}}, in_act};
+      assign op_b = align_high ? {wgt_mult, {S{1'b0}}} : {{S{wgt_mult[W-1]}}, wgt_mult};
+      assign scaled = align_high ? {{(2 * S){product[2*N-1]}}, product[2*N-1:2*S]} : product;
     end else begin : g_same_ops
       assign op_a = in_act;
       assign op_b = wgt_mult;
+      assign scaled = product;  // N == W: high is low
+      wire unused_align_high = align_high;
     end
   endgenerate
 
-  wire [2*N-1:0] product;
-  `AXSA_MULT_MODULE `AXSA_MULT_PARAMS u_mult (.A(op_a), .B(op_b), .O(product));
-
-  // The 2N-bit product in the accumulator's A bits: sign-extended, or its low A bits (which is
+  // The 2N-bit result in the accumulator's A bits: sign-extended, or its low A bits (which is
   // what wrapping the sum to A bits keeps anyway).
   wire [A-1:0] addend;
   generate
     if (A > 2 * N) begin : g_extend_product
-      assign addend = {{(A - 2 * N){product[2*N-1]}}, product};
+      assign addend = {{(A - 2 * N){scaled[2*N-1]}}, scaled};
     end else if (A == 2 * N) begin : g_same_product
-      assign addend = product;
+      assign addend = scaled;
     end else begin : g_truncate_product
-      assign addend = product[A-1:0];
-      wire unused_product_msbs = ^product[2*N-1:A];
+      assign addend = scaled[A-1:0];
+      wire unused_product_msbs = ^scaled[2*N-1:A];
     end
   endgenerate
 

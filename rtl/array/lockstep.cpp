@@ -65,8 +65,8 @@ std::optional<mismatch> compare_snapshots(const array_snapshot& m, const array_s
   return std::nullopt;
 }
 
-std::shared_ptr<const hw::multiplier> model_multiplier(const array_entry& rtl) {
-  return make_multiplier(rtl.mult, rtl.data_bits, eval_mode::table);
+std::shared_ptr<const hw::multiplier> model_multiplier(const array_entry& rtl, hw::operand_align align) {
+  return make_multiplier(rtl.mult, rtl.data_bits, eval_mode::table, align);
 }
 
 lockstep_result run_lockstep(const array_entry& rtl, const hw::multiplier* model_mult, const hw::gemm_shape& shape,
@@ -76,6 +76,7 @@ lockstep_result run_lockstep(const array_entry& rtl, const hw::multiplier* model
   cfg.cols = rtl.cols;
   cfg.data_bits = rtl.data_bits;
   cfg.acc_bits = rtl.acc_bits;
+  if (model_mult != nullptr) cfg.align = model_mult->alignment();
   cfg.validate();
   hw::array_core core(cfg);
   core.set_multiplier(model_mult);
@@ -117,6 +118,7 @@ lockstep_result run_lockstep(const array_entry& rtl, hw::array_engine& core, con
   }
   fault_mask_plan masks(std::move(rtl_faults), cfg.rows, cfg.cols);
   std::unique_ptr<rtl_array> dut = rtl.make();
+  dut->set_align_high(cfg.align == hw::operand_align::high);  // the model's alignment, strapped for the run
   dut->reset();
   core.start(hw::gemm_job{shape, act, weight, res.model_out.data()});
 

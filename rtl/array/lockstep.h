@@ -88,7 +88,9 @@ std::vector<faults::fault> random_faults(std::size_t count, unsigned rows, unsig
                                          std::uint64_t cycles, std::mt19937_64& rng);
 
 // The multiplier the model should use for a configuration (rtl::make_multiplier, table mode: native
-// products when the design is exact).
-std::shared_ptr<const hw::multiplier> model_multiplier(const array_entry& rtl);
+// products when the design is exact) with the data placed as `align` says; the RTL is strapped to the
+// model's alignment (its configuration's align, which the first run_lockstep takes from model_mult).
+std::shared_ptr<const hw::multiplier> model_multiplier(const array_entry& rtl,
+                                                       hw::operand_align align = hw::operand_align::low);
 
 }  // namespace axsa::rtl

@@ -36,6 +36,9 @@ class rtl_array {
  public:
   virtual ~rtl_array() = default;
 
+  // Operand alignment of every PE's multiplier (false: low, the state after construction; true:
+  // high). A strap: set it before reset() and hold it for the run.
+  virtual void set_align_high(bool on) = 0;
   // Edge inputs; values are W-bit two's complement (given sign-extended).
   virtual void set_west(unsigned row, std::int32_t act, bool valid) = 0;
   virtual void set_north(unsigned col, std::int32_t wgt, bool valid) = 0;

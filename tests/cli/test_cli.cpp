@@ -282,6 +282,41 @@ TEST(cli, campaign_logits_convention_is_stored_reported_and_checked_on_resume) {
   }
 }
 
+// --operand-align high on gemm (both engines, checked against the aligned reference), infer (the
+// TLM run identical to the twin) and campaign (stored, reported, a resume with low refused).
+TEST(cli, operand_align_high_reaches_gemm_infer_campaign_and_report) {
+  for (const std::string extra : {"", " --engine structural --fill min"}) {
+    const auto g = run("gemm --rows 4 --cols 3 --bits 8 --m 9 --k 30 --n 7 --mult drum12_k6 --operand-align high --json" +
+                       extra);
+    ASSERT_EQ(g.exit_code, 0) << extra << ": " << g.err << g.out;
+    EXPECT_NE(g.out.find("\"match\": true"), std::string::npos) << g.out;
+    EXPECT_NE(g.out.find("\"operand_align\": \"high\""), std::string::npos) << g.out;
+  }
+  const auto bad = run("gemm --operand-align middle");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(count_lines(bad.err), 1u) << bad.err;
+  EXPECT_NE(bad.err.find("--operand-align: unknown operand alignment 'middle'"), std::string::npos) << bad.err;
+
+  const auto i = run("infer --images 6 --mult drum12_k6 --operand-align high --engine systemc --compare --rows 6 --cols 5 "
+                     "--calibration 100 --json");
+  ASSERT_EQ(i.exit_code, 0) << i.err;
+  EXPECT_NE(i.out.find("\"identical\": true"), std::string::npos) << i.out;
+  EXPECT_NE(i.out.find("\"operand_align\": \"high\""), std::string::npos) << i.out;
+
+  const std::string db = testing::TempDir() + "cli_align_" + std::to_string(getpid()) + ".db";
+  const std::string common = "campaign --rows 4 --cols 4 --images 2 --margin 0.3 --confidence 0.8 --calibration 100 "
+                             "--mult drum12_k6 --out " + db;
+  const auto c = run(common + " --operand-align high --overwrite");
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const auto rep = run("report " + db + " --json");
+  EXPECT_NE(rep.out.find("\"operand_align\": \"high\""), std::string::npos) << rep.out;
+  EXPECT_NE(run("report " + db).out.find("multiplier drum12_k6 (operands high)"), std::string::npos);
+  const auto resumed = run(common + " --resume");
+  EXPECT_EQ(resumed.exit_code, 2);
+  EXPECT_NE(resumed.err.find("operand_align = 'high'"), std::string::npos) << resumed.err;
+  std::filesystem::remove(db);
+}
+
 TEST(cli, multiplier_errors_are_one_line) {
   for (const auto& [args, fragment] : std::vector<std::pair<std::string, std::string>>{
            {"gemm --mult nosuch", "unknown multiplier 'nosuch'"},

@@ -219,6 +219,29 @@ TEST_F(campaign_db_test, resume_with_another_config_names_the_key_and_both_value
   EXPECT_EQ(campaign_db::open_read_only(file("e.db")).completed_faults(), 4u);
 }
 
+// --operand-align: stored only when high (a low campaign's config is as before), shown back, and a
+// resume with the other alignment is refused both ways, naming the key.
+TEST_F(campaign_db_test, operand_alignment_is_stored_when_high_and_a_resume_needs_the_same) {
+  write_example(file("e.db"));  // low
+  for (const auto& kv : small_config().to_key_values()) EXPECT_NE(kv.first, "operand_align");
+  campaign_config high = small_config();
+  high.operand_align = "high";
+  auto msg = message_of([&] { (void)campaign_db::resume(file("e.db"), high); });
+  EXPECT_NE(msg.find("operand_align = '(missing)'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("operand_align = 'high'"), std::string::npos) << msg;
+  { auto db = campaign_db::create(file("h.db"), high, false); }
+  EXPECT_EQ(campaign_db::open_read_only(file("h.db")).config().operand_align, "high");
+  EXPECT_TRUE(campaign_db::open_read_only(file("h.db")).config() == high);
+  msg = message_of([&] { (void)campaign_db::resume(file("h.db"), small_config()); });
+  EXPECT_NE(msg.find("operand_align = 'high'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("this run has no operand_align"), std::string::npos) << msg;
+  (void)campaign_db::resume(file("h.db"), high);
+  auto kv = high.to_key_values();
+  for (auto& [k, v] : kv)
+    if (k == "operand_align") v = "middle";
+  EXPECT_THROW(campaign_config::from_key_values(kv), config_error);
+}
+
 // A shard's database holds its slice under the whole sample's ids; results outside the slice are
 // refused, and resuming it needs the same shard.
 TEST_F(campaign_db_test, a_shard_stores_its_slice_under_the_sample_ids) {

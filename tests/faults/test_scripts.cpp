@@ -253,6 +253,7 @@ TEST_F(survey_bad_input_test, out_of_range_values_are_refused_before_any_campaig
       {"--batch 0", "--batch expects a positive integer (got '0')"},
       {"--jobs 0", "--jobs expects a positive integer (got '0')"},
       {"--seed -3", "--seed expects a non-negative integer"},
+      {"--operand-align middle", "--operand-align expects low or high (got 'middle')"},
       {"--margin .0", "--margin expects a number strictly between 0 and 1 (got '.0')"},
       {"--margin 0.000", "--margin expects a number strictly between 0 and 1"},
       {"--margin 0", "--margin expects a number strictly between 0 and 1"},
@@ -296,6 +297,7 @@ TEST_F(survey_bad_input_test, interrupted_campaign_keeps_the_resume_advice) {
   const auto ok = run(script() + " --images 2 --margin 0.2 --rows 4 --cols 4 --mults drum12_k6");
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(campaign_calls(), 3u);
+  EXPECT_TRUE(contains(read_text(file("calls.log")), "--operand-align=low")) << "the default reaches every campaign";
   EXPECT_TRUE(fs::is_regular_file(file("survey/survey_table.csv")));
   // The energy column: each configuration against INT16 exact, the array alone and the system.
   const std::string md = read_text(file("survey/survey_table.md"));

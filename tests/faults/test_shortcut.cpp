@@ -19,15 +19,16 @@ struct shortcut_case {
   unsigned rows, cols;
   const char* mult;
   std::size_t act_bytes;  // small buffers make the driver tile M into several jobs
+  bool high = false;      // --operand-align high
 };
 
 void PrintTo(const shortcut_case& c, std::ostream* os) {
-  *os << c.rows << "x" << c.cols << " " << c.mult << " act buffer " << c.act_bytes;
+  *os << c.rows << "x" << c.cols << " " << c.mult << (c.high ? " operands high" : "") << " act buffer " << c.act_bytes;
 }
 
 std::string case_name(const testing::TestParamInfo<shortcut_case>& p) {
   std::ostringstream s;
-  s << p.param.rows << "x" << p.param.cols << "_" << p.param.mult << "_" << p.param.act_bytes;
+  s << p.param.rows << "x" << p.param.cols << "_" << p.param.mult << "_" << p.param.act_bytes << (p.param.high ? "_high" : "");
   return s.str();
 }
 
@@ -43,9 +44,10 @@ TEST_P(shortcut, equals_the_full_cycle_accurate_run_for_600_faults) {
   s.cfg.cols = p.cols;
   s.cfg.data_bits = 8;
   s.cfg.acc_bits = 32;
+  s.cfg.align = p.high ? hw::operand_align::high : hw::operand_align::low;
   const sw::qnetwork q = sw::quantize(net, 8, 32, train.images, 200);
   s.net = &q;
-  if (std::string(p.mult) != "exact") s.mult = rtl::make_multiplier(p.mult, 8, rtl::eval_mode::table);
+  if (std::string(p.mult) != "exact") s.mult = rtl::make_multiplier(p.mult, 8, rtl::eval_mode::table, s.cfg.align);
   s.images = &test.images;
   s.first = 77;
   s.count = 6;
@@ -238,7 +240,8 @@ INSTANTIATE_TEST_SUITE_P(fixture, shortcut_layers, testing::Values("exact", "dru
 
 INSTANTIATE_TEST_SUITE_P(lenet5, shortcut,
                          testing::Values(shortcut_case{28, 28, "exact", 4u << 20},
-                                         shortcut_case{8, 8, "drum8_k4", 3000}),
+                                         shortcut_case{8, 8, "drum8_k4", 3000},
+                                         shortcut_case{8, 8, "drum12_k6", 3000, true}),
                          case_name);
 
 }  // namespace

@@ -4,6 +4,7 @@
 // used, and rebuilt when damaged.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -123,6 +124,66 @@ TEST(multipliers_12bit, narrow_data_tables_sign_extend_into_the_circuit) {
       for (std::uint32_t ub = 0; ub < 256; ++ub)
         ASSERT_EQ(table[(ua << 8) | ub], beh->multiply(sext(ua, 8), sext(ub, 8))) << sext(ua, 8) << "*" << sext(ub, 8);
   }
+}
+
+// --operand-align high: every W-bit pair, for every registered circuit up to 12 bits and W = N-4 (at
+// least 2), against the behavioural model (the verilated one for EvoApprox) evaluated on the operands
+// times 2^s and floor-divided by 2^(2s); the table, the per-product model and the aligned model
+// agree, and exact circuits stay exact. At W == N the high table is the low one.
+TEST(operand_align, high_tables_are_the_circuit_on_shifted_operands_floor_divided) {
+  for (const auto& e : registered_entries()) {
+    if (e.bits > 12) continue;
+    const auto circuit = make_behavioural(e) ? make_behavioural(e) : make_multiplier(e.name, e.bits, eval_mode::rtl);
+    const unsigned w = e.bits > 5 ? e.bits - 4 : 2u;
+    SCOPED_TRACE(std::string(e.name) + " with " + std::to_string(w) + "-bit data");
+    const auto high = make_multiplier(e.name, w, eval_mode::table, hw::operand_align::high);
+    const auto high_rtl = make_multiplier(e.name, w, eval_mode::rtl, hw::operand_align::high);
+    const auto low = make_multiplier(e.name, w, eval_mode::table);
+    EXPECT_EQ(high->alignment(), hw::operand_align::high);
+    EXPECT_EQ(high_rtl->alignment(), hw::operand_align::high);
+    EXPECT_EQ(low->alignment(), hw::operand_align::low);
+    EXPECT_EQ(high->is_exact(), low->is_exact());
+    const std::int32_t* table = high->product_table(w);
+    ASSERT_NE(table, nullptr);
+    const std::int64_t scale = std::int64_t{1} << (e.bits - w);
+    std::size_t bad = 0;
+    for (std::uint32_t ua = 0; ua < (1u << w); ++ua) {
+      for (std::uint32_t ub = 0; ub < (1u << w); ++ub) {
+        const std::int32_t a = sext(ua, w), b = sext(ub, w);
+        const std::int64_t p = circuit->multiply(static_cast<std::int32_t>(a * scale), static_cast<std::int32_t>(b * scale));
+        const std::int64_t q = p / (scale * scale), expected = (p % (scale * scale) != 0 && p < 0) ? q - 1 : q;
+        const std::int32_t t = table[(ua << w) | ub];
+        if (t != expected || high_rtl->multiply(a, b) != expected || (high->is_exact() && t != a * b)) {
+          if (bad++ < 3) ADD_FAILURE() << a << " * " << b << ": table " << t << ", expected " << expected;
+        }
+      }
+    }
+    EXPECT_EQ(bad, 0u);
+    if (e.bits <= 8) {  // W == N: no shift
+      const auto same = make_multiplier(e.name, e.bits, eval_mode::table, hw::operand_align::high);
+      const auto plain = make_multiplier(e.name, e.bits, eval_mode::table);
+      const std::size_t n = std::size_t{1} << (2 * e.bits);
+      EXPECT_TRUE(std::equal(same->product_table(e.bits), same->product_table(e.bits) + n, plain->product_table(e.bits)));
+    }
+  }
+}
+
+// A hand-worked case: with s = 4 the product's low 8 bits are dropped and the rest floors.
+TEST(operand_align, the_shift_back_is_an_arithmetic_floor) {
+  const auto exact = make_multiplier("exact12", 8, eval_mode::rtl, hw::operand_align::high);
+  EXPECT_EQ(exact->multiply(-128, -128), 16384);  // (-2048)(-2048) = 2^22, >> 8 = 2^14
+  EXPECT_EQ(exact->multiply(-128, 127), -16256);
+  EXPECT_EQ(exact->multiply(-1, 1), -1);          // -256 >> 8 = -1 exactly, no rounding needed
+  // drum12_k6 at 8-bit data: the result is floor(circuit(16a, 16b) / 256), never a rounded value.
+  const auto drum = make_behavioural(find_entry("drum12_k6"));
+  const auto high = make_multiplier("drum12_k6", 8, eval_mode::table, hw::operand_align::high);
+  for (std::int32_t a : {-128, -127, -3, -1, 0, 1, 3, 77, 127}) {
+    for (std::int32_t b : {-128, -5, -1, 1, 99, 127}) {
+      const std::int32_t p = drum->multiply(16 * a, 16 * b);
+      EXPECT_EQ(high->multiply(a, b), static_cast<std::int32_t>(std::floor(p / 256.0))) << a << " * " << b;
+    }
+  }
+  EXPECT_THROW(hw::parse_operand_align("middle"), config_error);
 }
 
 // Independent metrics: straight from the behavioural model, in plain loops.
