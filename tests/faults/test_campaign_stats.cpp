@@ -77,13 +77,19 @@ TEST(campaign_shard, slices_partition_the_sample_in_order) {
   EXPECT_NE(sample_in_run_order(space, 30, 11), sample_in_run_order(space, 30, 12));
 }
 
-TEST(campaign_shard, the_shard_is_stored_only_for_a_real_split) {
+// A configuration from_key_values accepts: 10 faults of 100, one image.
+campaign_config small_config() {
   campaign_config c;
   c.model_path = "m.onnx";
   c.population = 100;
   c.sample_size = 10;
   c.images = 1;
   c.batch = 1;
+  return c;
+}
+
+TEST(campaign_shard, the_shard_is_stored_only_for_a_real_split) {
+  campaign_config c = small_config();
   auto has_shard_key = [](const campaign_config& cfg) {
     for (const auto& kv : cfg.to_key_values()) {
       if (kv.first == "shard") return true;
@@ -103,12 +109,7 @@ TEST(campaign_shard, the_shard_is_stored_only_for_a_real_split) {
 
 // The logits convention is stored only when it is not the default, so older databases still match.
 TEST(campaign_config, the_logits_convention_is_stored_when_requantized_and_checked) {
-  campaign_config c;
-  c.model_path = "m.onnx";
-  c.population = 100;
-  c.sample_size = 10;
-  c.images = 1;
-  c.batch = 1;
+  campaign_config c = small_config();
   auto value_of = [](const campaign_config& cfg, const std::string& key) -> std::string {
     for (const auto& kv : cfg.to_key_values())
       if (kv.first == key) return kv.second;

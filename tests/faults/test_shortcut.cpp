@@ -34,6 +34,28 @@ std::string case_name(const testing::TestParamInfo<shortcut_case>& p) {
 
 class shortcut : public testing::TestWithParam<shortcut_case> {};
 
+// Every fault of `list` on the full cycle-accurate system built from `cfg` (host driver, TLM bus,
+// array with the saboteur), after a fault-free run. One system per process, as SystemC allows.
+struct full_runs {
+  std::vector<std::vector<std::int64_t>> golden;
+  std::vector<std::vector<std::vector<std::int64_t>>> faulty;
+  std::size_t issued = 0;  // GEMM jobs the host driver issued
+};
+
+full_runs run_all_on_system(const campaign_setup& s, const hw::array_config& cfg, const std::vector<fault>& list) {
+  sw::accelerated_system sys("system", cfg, s.buffers);
+  sys.accelerator.array.set_multiplier(s.mult.get());
+  full_runs out;
+  sys.host.set_program([&] {
+    out.golden = run_on_system(sys, s, {});
+    for (const fault& f : list) out.faulty.push_back(run_on_system(sys, s, {f}));
+  });
+  sc_core::sc_start();
+  if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
+  out.issued = sys.host.issued().size();
+  return out;
+}
+
 TEST_P(shortcut, equals_the_full_cycle_accurate_run_for_600_faults) {
   const shortcut_case p = GetParam();
   const sw::network net = sw::load_onnx(source_dir + "/models/lenet5.onnx");
@@ -76,19 +98,11 @@ TEST_P(shortcut, equals_the_full_cycle_accurate_run_for_600_faults) {
     }
   }
 
-  sw::accelerated_system sys("system", s.cfg, s.buffers);
-  sys.accelerator.array.set_multiplier(s.mult.get());
-  std::vector<std::vector<std::vector<std::int64_t>>> full;
-  std::vector<std::vector<std::int64_t>> golden_on_system;
-  sys.host.set_program([&] {
-    golden_on_system = run_on_system(sys, s, {});
-    for (const fault& f : list) full.push_back(run_on_system(sys, s, {f}));
-  });
-  sc_core::sc_start();
-  if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
-  ASSERT_EQ(golden_on_system, golden.logits()) << "the golden runs must agree first";
+  const full_runs runs = run_all_on_system(s, s.cfg, list);
+  const auto& full = runs.faulty;
+  ASSERT_EQ(runs.golden, golden.logits()) << "the golden runs must agree first";
   if (p.act_bytes < (4u << 20)) {
-    EXPECT_GT(sys.host.issued().size(), 5u * (list.size() + 1)) << "the small buffer should split jobs";
+    EXPECT_GT(runs.issued, 5u * (list.size() + 1)) << "the small buffer should split jobs";
   }
 
   shortcut_engine engine(golden);
@@ -148,17 +162,9 @@ TEST(structural_campaign, equals_the_shortcut_for_60_faults_on_both_sites) {
   hw::array_config cfg = s.cfg;
   cfg.engine = hw::engine_kind::structural;
   cfg.saboteurs.every_link = cfg.saboteurs.every_mult = true;
-  sw::accelerated_system sys("system", cfg, s.buffers);
-  sys.accelerator.array.set_multiplier(s.mult.get());
-  std::vector<std::vector<std::vector<std::int64_t>>> full;
-  std::vector<std::vector<std::int64_t>> golden_on_system;
-  sys.host.set_program([&] {
-    golden_on_system = run_on_system(sys, s, {});
-    for (const fault& f : list) full.push_back(run_on_system(sys, s, {f}));
-  });
-  sc_core::sc_start();
-  if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
-  ASSERT_EQ(golden_on_system, golden.logits());
+  const full_runs runs = run_all_on_system(s, cfg, list);
+  const auto& full = runs.faulty;
+  ASSERT_EQ(runs.golden, golden.logits());
   shortcut_engine engine(golden);
   std::size_t differing = 0;
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -211,17 +217,9 @@ TEST_P(shortcut_layers, equals_the_full_run_on_strided_padded_and_pooled_layers)
       }
       list.push_back(f);
     }
-    sw::accelerated_system sys("system", s.cfg, s.buffers);
-    sys.accelerator.array.set_multiplier(s.mult.get());
-    std::vector<std::vector<std::vector<std::int64_t>>> full;
-    std::vector<std::vector<std::int64_t>> golden_on_system;
-    sys.host.set_program([&] {
-      golden_on_system = run_on_system(sys, s, {});
-      for (const fault& f : list) full.push_back(run_on_system(sys, s, {f}));
-    });
-    sc_core::sc_start();
-    if (sys.host.failure()) std::rethrow_exception(sys.host.failure());
-    ASSERT_EQ(golden_on_system, golden.logits());
+    const full_runs runs = run_all_on_system(s, s.cfg, list);
+    const auto& full = runs.faulty;
+    ASSERT_EQ(runs.golden, golden.logits());
     shortcut_engine engine(golden);
     std::size_t differing = 0;
     for (std::size_t i = 0; i < list.size(); ++i) {
