@@ -90,7 +90,7 @@ std::map<std::string, std::string> grid_db::config() const {
   std::map<std::string, std::string> out;
   statement st;
   if (sqlite3_prepare_v2(m_db, "SELECT key, value FROM config", -1, &st.s, nullptr) != SQLITE_OK) {
-    throw config_error(m_path + " is not an axsa EPSILON grid (" + sqlite3_errmsg(m_db) + ")");
+    throw config_error(m_path + " is not an axsa EPSILON grid (" + faults::sqlite_message(m_db) + ")");
   }
   while (sqlite3_step(st.s) == SQLITE_ROW) {
     out[reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0))] = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 1));
@@ -103,7 +103,7 @@ void grid_db::set_config(const std::string& key, const std::string& value) {
   sqlite3_prepare_v2(m_db, "INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", -1, &st.s, nullptr);
   sqlite3_bind_text(st.s, 1, key.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st.s, 2, value.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(st.s) != SQLITE_DONE) throw config_error(m_path + ": " + sqlite3_errmsg(m_db));
+  if (sqlite3_step(st.s) != SQLITE_DONE) throw config_error(m_path + ": " + faults::sqlite_message(m_db));
 }
 
 bool grid_db::has(const grid_cell& c) const {
@@ -128,7 +128,7 @@ void grid_db::put(const grid_cell& c, const cell_result& r) {
   sqlite3_bind_text(st.s, ++i, exits.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_double(st.s, ++i, r.seconds);
   // One statement is one transaction: a cell is either stored whole or not at all.
-  if (sqlite3_step(st.s) != SQLITE_DONE) throw config_error(m_path + ": " + sqlite3_errmsg(m_db));
+  if (sqlite3_step(st.s) != SQLITE_DONE) throw config_error(m_path + ": " + faults::sqlite_message(m_db));
   m_done.insert(c);
 }
 
@@ -137,7 +137,7 @@ std::vector<std::pair<grid_cell, cell_result>> grid_db::rows() const {
   statement st;
   if (sqlite3_prepare_v2(m_db, "SELECT * FROM cells ORDER BY mult, technique, point, rate, stuck, seed", -1, &st.s,
                          nullptr) != SQLITE_OK) {
-    throw config_error(m_path + " is not an axsa EPSILON grid (" + sqlite3_errmsg(m_db) + ")");
+    throw config_error(m_path + " is not an axsa EPSILON grid (" + faults::sqlite_message(m_db) + ")");
   }
   while (sqlite3_step(st.s) == SQLITE_ROW) {
     grid_cell c;

@@ -155,7 +155,7 @@ class sqlite_store final : public store {
           sqlite3_bind_text(s, 2, v.c_str(), -1, SQLITE_TRANSIENT);
           const int rc = sqlite3_step(s);
           sqlite3_finalize(s);
-          if (rc != SQLITE_DONE) throw config_error(path + ": " + sqlite3_errmsg(m_db));
+          if (rc != SQLITE_DONE) throw config_error(path + ": " + faults::sqlite_message(m_db));
         }
         exec("COMMIT");
         return;
@@ -177,7 +177,7 @@ class sqlite_store final : public store {
     for (const auto& c : table()) cols += (cols.empty() ? "" : ", ") + std::string(c.name);
     const std::string sql = "SELECT " + cols + " FROM configs ORDER BY rows, cols, bits, mult, dataflow";
     if (sqlite3_prepare_v2(m_db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-      const std::string what = sqlite3_errmsg(m_db);
+      const std::string what = faults::sqlite_message(m_db);
       sqlite3_finalize(s);
       throw config_error(m_path + " is not an axsa sweep database (" + what + ")");
     }
@@ -216,7 +216,7 @@ class sqlite_store final : public store {
     for (std::size_t i = 0; i < table().size(); ++i) marks += i ? ", ?" : "?";
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(m_db, ("INSERT INTO configs VALUES (" + marks + ")").c_str(), -1, &s, nullptr) != SQLITE_OK) {
-      const std::string what = sqlite3_errmsg(m_db);
+      const std::string what = faults::sqlite_message(m_db);
       sqlite3_finalize(s);
       throw std::runtime_error(m_path + ": " + what);
     }
@@ -236,7 +236,7 @@ class sqlite_store final : public store {
     // One statement is one transaction: a configuration is stored whole or not at all.
     const int rc = sqlite3_step(s);
     sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) throw std::runtime_error(m_path + ": " + sqlite3_errmsg(m_db));
+    if (rc != SQLITE_DONE) throw std::runtime_error(m_path + ": " + faults::sqlite_message(m_db));
   }
 
   void exec(const std::string& sql) const {
@@ -251,7 +251,7 @@ class sqlite_store final : public store {
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(m_db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &s, nullptr) !=
         SQLITE_OK) {
-      const std::string what = sqlite3_errmsg(m_db);
+      const std::string what = faults::sqlite_message(m_db);
       sqlite3_finalize(s);
       throw config_error(m_path + " is not an axsa sweep database (" + what + ")");
     }
@@ -271,7 +271,7 @@ class sqlite_store final : public store {
     std::map<std::string, std::string> out;
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(m_db, "SELECT key, value FROM grid", -1, &s, nullptr) != SQLITE_OK) {
-      const std::string what = sqlite3_errmsg(m_db);
+      const std::string what = faults::sqlite_message(m_db);
       sqlite3_finalize(s);
       throw config_error(m_path + " is not an axsa sweep database (" + what + ")");
     }

@@ -29,26 +29,40 @@ fault_kind parse_kind(const std::string& text) {
 }
 
 fault parse_fault(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream in(text);
-  for (std::string p; std::getline(in, p, ':');) parts.push_back(p);
+  // Every ':' separates two fields, so "...:5:" has an empty last field (getline would drop it).
+  std::vector<std::string> parts(1);
+  for (char c : text) {
+    if (c == ':') {
+      parts.emplace_back();
+    } else {
+      parts.back() += c;
+    }
+  }
   if (parts.size() < 5 || parts.size() > 7) {
     throw config_error("fault '" + text + "' is not site:kind:row:col:bit[:first[:last]]");
   }
-  auto number = [&](const std::string& s) -> std::uint64_t {
-    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) {
+  // Decimal digits only, and the value must fit its field: a row of 2^32 must not wrap to row 0.
+  auto number = [&](const std::string& s, std::uint64_t max) -> std::uint64_t {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
       throw config_error("fault '" + text + "': '" + s + "' is not a non-negative integer");
     }
-    return std::stoull(s);
+    const std::size_t nz = s.find_first_not_of('0');
+    const std::string digits = nz == std::string::npos ? "0" : s.substr(nz);
+    if (digits.size() > 20 || (digits.size() == 20 && digits > "18446744073709551615") || std::stoull(digits) > max) {
+      throw config_error("fault '" + text + "': " + s + " is out of range (at most " + std::to_string(max) + ")");
+    }
+    return std::stoull(digits);
   };
+  constexpr std::uint64_t max_index = std::numeric_limits<unsigned>::max();
+  constexpr std::uint64_t max_cycle = std::numeric_limits<std::uint64_t>::max();
   fault f;
   f.site = parse_site(parts[0]);
   f.kind = parse_kind(parts[1]);
-  f.row = static_cast<unsigned>(number(parts[2]));
-  f.col = static_cast<unsigned>(number(parts[3]));
-  f.bit = static_cast<unsigned>(number(parts[4]));
-  if (parts.size() > 5) f.first_cycle = f.last_cycle = number(parts[5]);
-  if (parts.size() > 6) f.last_cycle = number(parts[6]);
+  f.row = static_cast<unsigned>(number(parts[2], max_index));
+  f.col = static_cast<unsigned>(number(parts[3], max_index));
+  f.bit = static_cast<unsigned>(number(parts[4], max_index));
+  if (parts.size() > 5) f.first_cycle = f.last_cycle = number(parts[5], max_cycle);
+  if (parts.size() > 6) f.last_cycle = number(parts[6], max_cycle);
   if (f.first_cycle > f.last_cycle) throw config_error("fault '" + text + "': window starts after it ends");
   return f;
 }

@@ -43,11 +43,9 @@ std::string hex32(std::uint32_t v) {
   return s;
 }
 
-// Header of `header_bytes` bytes, magic first; returns the bytes after checking the magic.
-std::vector<std::uint8_t> read_checked_header(const std::string& path, std::uint32_t magic,
-                                              std::size_t header_bytes, const char* kind,
-                                              const std::string& hint) {
-  std::vector<std::uint8_t> bytes = read_whole_file(path, hint);
+// Checks the magic and that the header of `header_bytes` bytes is all there.
+void check_header(const std::string& path, const std::vector<std::uint8_t>& bytes, std::uint32_t magic,
+                  std::size_t header_bytes, const char* kind) {
   if (bytes.size() < 4) {
     fail(path, "truncated IDX " + std::string(kind) + " file: " + std::to_string(bytes.size()) +
                    " bytes, too short for the 4-byte magic number");
@@ -61,7 +59,6 @@ std::vector<std::uint8_t> read_checked_header(const std::string& path, std::uint
     fail(path, "truncated IDX " + std::string(kind) + " file: " + std::to_string(bytes.size()) +
                    " bytes, the header alone needs " + std::to_string(header_bytes));
   }
-  return bytes;
 }
 
 void check_payload_size(const std::string& path, std::size_t file_bytes, std::size_t header_bytes,
@@ -77,9 +74,11 @@ void check_payload_size(const std::string& path, std::size_t file_bytes, std::si
   }
 }
 
-idx_images read_images(const std::string& path, const std::string& hint) {
+}  // namespace
+
+idx_images parse_idx_images(const std::vector<std::uint8_t>& bytes, const std::string& path) {
   constexpr std::size_t header = 16;
-  std::vector<std::uint8_t> bytes = read_checked_header(path, images_magic, header, "image", hint);
+  check_header(path, bytes, images_magic, header, "image");
   const std::uint32_t count = big_endian_u32(bytes, 4), rows = big_endian_u32(bytes, 8),
                       cols = big_endian_u32(bytes, 12);
   if (count == 0 || rows == 0 || cols == 0) {
@@ -103,9 +102,9 @@ idx_images read_images(const std::string& path, const std::string& hint) {
   return out;
 }
 
-idx_labels read_labels(const std::string& path, const std::string& hint) {
+idx_labels parse_idx_labels(const std::vector<std::uint8_t>& bytes, const std::string& path) {
   constexpr std::size_t header = 8;
-  std::vector<std::uint8_t> bytes = read_checked_header(path, labels_magic, header, "label", hint);
+  check_header(path, bytes, labels_magic, header, "label");
   const std::uint32_t count = big_endian_u32(bytes, 4);
   if (count == 0) fail(path, "empty IDX label file: header says 0 labels, expected > 0");
   check_payload_size(path, bytes.size(), header, count, std::to_string(count) + " labels");
@@ -118,6 +117,16 @@ idx_labels read_labels(const std::string& path, const std::string& hint) {
     }
   }
   return out;
+}
+
+namespace {
+
+idx_images read_images(const std::string& path, const std::string& hint) {
+  return parse_idx_images(read_whole_file(path, hint), path);
+}
+
+idx_labels read_labels(const std::string& path, const std::string& hint) {
+  return parse_idx_labels(read_whole_file(path, hint), path);
 }
 
 }  // namespace

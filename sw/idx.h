@@ -27,6 +27,10 @@ struct idx_labels {
 idx_images read_idx_images(const std::string& path);
 // IDX1 unsigned-byte labels: magic 2049 (0x00000801), count; every label 0..9.
 idx_labels read_idx_labels(const std::string& path);
+// The same checks on a file's bytes already in memory (the readers above, and the fuzzer); `path`
+// names the source in messages.
+idx_images parse_idx_images(const std::vector<std::uint8_t>& bytes, const std::string& path);
+idx_labels parse_idx_labels(const std::vector<std::uint8_t>& bytes, const std::string& path);
 
 struct dataset {
   idx_images images;

@@ -176,7 +176,8 @@ class importer {
         frame& f = stack.back();
         const onnx::node& node = m_model.nodes[f.node];
         bool descended = false;
-        while (f.output < node.outputs.size() && !descended) {
+        // `descended` first: pushing a frame may move the stack, and then `f` must not be read again.
+        while (!descended && f.output < node.outputs.size()) {
           const std::vector<std::size_t>& users = users_of(node.outputs[f.output]);
           if (f.user >= users.size()) {
             ++f.output;
@@ -835,10 +836,21 @@ const char* to_string(layer_kind kind) {
 
 std::size_t network::classes() const { return layers.empty() ? input.size() : layers.back().out.size(); }
 
-network load_onnx(const std::string& path) {
-  const onnx::model m = onnx::read_model(path);
-  return importer(m, path).run();
+network import_onnx(const onnx::model& m, const std::string& source) {
+  try {
+    return importer(m, source).run();
+  } catch (const config_error& e) {
+    // Node and tensor names come from the file and may hold line breaks; an error is one line (found by
+    // tests/fuzz/fuzz_onnx).
+    std::string text = e.what();
+    for (char& c : text) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    throw config_error(text);
+  }
 }
+
+network load_onnx(const std::string& path) { return import_onnx(onnx::read_model(path), path); }
 
 std::vector<std::vector<float>> forward_chain(const std::vector<layer>& layers, const std::vector<float>& input) {
   std::vector<std::vector<float>> outputs;

@@ -15,6 +15,10 @@
 
 namespace axsa::sw {
 
+namespace onnx {
+struct model;  // sw/onnx_reader.h
+}
+
 // Channels x height x width of one image's activation; a flat vector of n features is n x 1 x 1.
 struct tensor_shape {
   unsigned c = 0, h = 0, w = 0;
@@ -69,6 +73,8 @@ struct network {
 // merges). Exits are ordered by where they branch off. Throws config_error
 // naming the file, the node and the problem otherwise.
 network load_onnx(const std::string& path);
+// The import alone, of a model already read (sw/onnx_reader.h); `source` names it in messages.
+network import_onnx(const onnx::model& m, const std::string& source);
 
 // Float reference forward pass of one image (input: net.input.size() values, C,H,W order).
 // Returns the output of the last layer (the final exit).

@@ -213,69 +213,104 @@ const attribute* node::find(const std::string& attribute_name) const {
   return nullptr;
 }
 
-model parse_model(const std::uint8_t* data, std::size_t size, const std::string& source, const std::string& model_dir) {
-  ::onnx::ModelProto proto;
-  if (size > static_cast<std::size_t>(std::numeric_limits<int>::max()) || !proto.ParseFromArray(data, static_cast<int>(size))) {
-    throw config_error(source + ": corrupt ONNX (protobuf cannot decode the file as an ONNX ModelProto)");
-  }
-  if (!proto.has_graph()) throw config_error(source + ": corrupt ONNX (no graph in the model; is this an ONNX file?)");
-  ::onnx::GraphProto& graph = *proto.mutable_graph();
-  // External data first: the checker then sees every tensor whole, as after onnx.load in Python.
-  for (auto& t : *graph.mutable_initializer()) {
-    if (is_external(t)) load_external_data(t, source, model_dir, "initializer tensor '" + t.name() + "'");
-  }
-  for (auto& n : *graph.mutable_node()) {
-    for (auto& a : *n.mutable_attribute()) {
-      if (a.has_t() && is_external(a.t())) load_external_data(*a.mutable_t(), source, model_dir, "attribute '" + a.name() + "' tensor");
-    }
-  }
-  try {
-    ::onnx::checker::check_model(proto);
-  } catch (const std::exception& e) {
-    // PyTorch's newer exporters write IR 9 and 10, which this library predates: say so.
-    const std::string hint = proto.ir_version() > ::onnx::IR_VERSION
-                                 ? " (axsa reads ONNX with the ONNX " ONNX_LIBRARY_VERSION " library: IR version " +
-                                       std::to_string(::onnx::IR_VERSION) + " at most; export with an older exporter or opset)"
-                                 : "";
-    throw config_error(source + ": the ONNX checker rejects the model: " + one_line(e.what()) + hint);
-  }
-  try {
-    // As onnx.shape_inference.infer_shapes: node-level gaps are tolerated, contradictions are not.
-    ::onnx::shape_inference::InferShapes(proto);
-  } catch (const std::exception& e) {
-    throw config_error(source + ": ONNX shape inference rejects the model: " + one_line(e.what()));
-  }
+namespace {
 
-  model m;
-  m.ir_version = proto.ir_version();
-  for (const auto& opset : proto.opset_import()) {
-    if (opset.domain().empty() || opset.domain() == "ai.onnx") m.opset = opset.version();
-  }
-  m.graph_name = graph.name();
-  for (const auto& t : graph.initializer()) {
-    tensor converted = convert_tensor(t, source, "initializer");
-    const std::string name = converted.name;
-    if (!m.initializers.emplace(name, std::move(converted)).second) {
-      throw config_error(source + ": two initializers are named '" + name + "' (expected unique names)");
+// ONNX 1.12's shape inference divides by strides, dilations, kernel sizes and Conv's group without checking
+// them (a stride of 0 is a floating-point exception in the library): refuse such attributes first, in this
+// graph and in every graph nested in an attribute. Found by tests/fuzz/fuzz_onnx.
+void check_window_attributes(const ::onnx::GraphProto& graph, const std::string& source) {
+  for (const auto& n : graph.node()) {
+    for (const auto& a : n.attribute()) {
+      const std::string& name = a.name();
+      const bool window = name == "strides" || name == "dilations" || name == "kernel_shape";
+      const bool group = name == "group";
+      for (const auto v : a.ints()) {
+        if (window && v <= 0) {
+          throw config_error(source + ": node '" + n.name() + "' (" + n.op_type() + ") has " + name + " value " +
+                             std::to_string(v) + " (expected every value > 0)");
+        }
+      }
+      if (group && a.has_i() && a.i() <= 0) {
+        throw config_error(source + ": node '" + n.name() + "' (" + n.op_type() + ") has group " + std::to_string(a.i()) +
+                           " (expected > 0)");
+      }
+      if (a.has_g()) check_window_attributes(a.g(), source);
+      for (const auto& g : a.graphs()) check_window_attributes(g, source);
     }
   }
-  for (const auto& p : graph.node()) {
-    node n;
-    n.name = p.name();
-    n.op_type = p.op_type();
-    n.domain = p.domain();
-    n.inputs.assign(p.input().begin(), p.input().end());
-    n.outputs.assign(p.output().begin(), p.output().end());
-    for (const auto& a : p.attribute()) n.attributes.push_back(convert_attribute(a, source));
-    m.nodes.push_back(std::move(n));
+}
+
+}  // namespace
+
+model parse_model(const std::uint8_t* data, std::size_t size, const std::string& source, const std::string& model_dir) {
+  // Names and strings from the file may hold line breaks; an error is one line (found by tests/fuzz/fuzz_onnx).
+  try {
+    ::onnx::ModelProto proto;
+    if (size > static_cast<std::size_t>(std::numeric_limits<int>::max()) || !proto.ParseFromArray(data, static_cast<int>(size))) {
+      throw config_error(source + ": corrupt ONNX (protobuf cannot decode the file as an ONNX ModelProto)");
+    }
+    if (!proto.has_graph()) throw config_error(source + ": corrupt ONNX (no graph in the model; is this an ONNX file?)");
+    ::onnx::GraphProto& graph = *proto.mutable_graph();
+    // External data first: the checker then sees every tensor whole, as after onnx.load in Python.
+    for (auto& t : *graph.mutable_initializer()) {
+      if (is_external(t)) load_external_data(t, source, model_dir, "initializer tensor '" + t.name() + "'");
+    }
+    for (auto& n : *graph.mutable_node()) {
+      for (auto& a : *n.mutable_attribute()) {
+        if (a.has_t() && is_external(a.t())) load_external_data(*a.mutable_t(), source, model_dir, "attribute '" + a.name() + "' tensor");
+      }
+    }
+    try {
+      ::onnx::checker::check_model(proto);
+    } catch (const std::exception& e) {
+      // PyTorch's newer exporters write IR 9 and 10, which this library predates: say so.
+      const std::string hint = proto.ir_version() > ::onnx::IR_VERSION
+                                   ? " (axsa reads ONNX with the ONNX " ONNX_LIBRARY_VERSION " library: IR version " +
+                                         std::to_string(::onnx::IR_VERSION) + " at most; export with an older exporter or opset)"
+                                   : "";
+      throw config_error(source + ": the ONNX checker rejects the model: " + one_line(e.what()) + hint);
+    }
+    check_window_attributes(graph, source);
+    try {
+      // As onnx.shape_inference.infer_shapes: node-level gaps are tolerated, contradictions are not.
+      ::onnx::shape_inference::InferShapes(proto);
+    } catch (const std::exception& e) {
+      throw config_error(source + ": ONNX shape inference rejects the model: " + one_line(e.what()));
+    }
+
+    model m;
+    m.ir_version = proto.ir_version();
+    for (const auto& opset : proto.opset_import()) {
+      if (opset.domain().empty() || opset.domain() == "ai.onnx") m.opset = opset.version();
+    }
+    m.graph_name = graph.name();
+    for (const auto& t : graph.initializer()) {
+      tensor converted = convert_tensor(t, source, "initializer");
+      const std::string name = converted.name;
+      if (!m.initializers.emplace(name, std::move(converted)).second) {
+        throw config_error(source + ": two initializers are named '" + name + "' (expected unique names)");
+      }
+    }
+    for (const auto& p : graph.node()) {
+      node n;
+      n.name = p.name();
+      n.op_type = p.op_type();
+      n.domain = p.domain();
+      n.inputs.assign(p.input().begin(), p.input().end());
+      n.outputs.assign(p.output().begin(), p.output().end());
+      for (const auto& a : p.attribute()) n.attributes.push_back(convert_attribute(a, source));
+      m.nodes.push_back(std::move(n));
+    }
+    // Exporters before IR version 4 list every initializer as a graph input too.
+    for (const auto& v : graph.input()) {
+      if (m.initializers.count(v.name()) == 0) m.inputs.push_back(convert_value_info(v));
+    }
+    for (const auto& v : graph.output()) m.outputs.push_back(convert_value_info(v));
+    for (const auto& v : graph.value_info()) m.value_infos.push_back(convert_value_info(v));
+    return m;
+  } catch (const config_error& e) {
+    throw config_error(one_line(e.what()));
   }
-  // Exporters before IR version 4 list every initializer as a graph input too.
-  for (const auto& v : graph.input()) {
-    if (m.initializers.count(v.name()) == 0) m.inputs.push_back(convert_value_info(v));
-  }
-  for (const auto& v : graph.output()) m.outputs.push_back(convert_value_info(v));
-  for (const auto& v : graph.value_info()) m.value_infos.push_back(convert_value_info(v));
-  return m;
 }
 
 model read_model(const std::string& path) {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include <grp.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -305,6 +306,48 @@ TEST_F(campaign_db_test, opening_a_missing_or_foreign_file_names_it) {
   EXPECT_NE(msg.find(file("junk.db") + " is not an axsa campaign database"), std::string::npos) << msg;
   msg = message_of([&] { (void)campaign_db::resume(file("junk.db"), small_config()); });
   EXPECT_NE(msg.find("not an axsa campaign database"), std::string::npos) << msg;
+}
+
+// Inputs of tests/fuzz/fuzz_campaign_db's findings: a damaged b-tree (SQLite then counts 13 faults with results
+// where the list holds 11) and a damaged schema whose SQLite message spans lines. Both are refused in one line,
+// for report and for resume.
+TEST_F(campaign_db_test, damaged_files_found_by_the_fuzzer_are_one_line_refusals) {
+  const std::string corpus = std::string(AXSA_SOURCE_DIR) + "/tests/fuzz/corpus/fuzz_campaign_db/";
+  const std::pair<const char*, const char*> cases[] = {
+      {"regression_result_key_of_another_type.db", " is a damaged axsa campaign database: SQLite's check says: "},
+      {"regression_schema_error_spans_lines.db", " is not an axsa campaign database (malformed database schema"}};
+  for (const auto& [name, fragment] : cases) {
+    std::filesystem::copy_file(corpus + name, file(name));
+    const std::string path = file(name);  // C++17 lambdas cannot capture a structured binding (clang)
+    // A resume compares configs first: give it the file's own, read past the damage with SQLite itself.
+    campaign_config stored = small_config();
+    {
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+      sqlite3_stmt* st = nullptr;
+      std::vector<std::pair<std::string, std::string>> kv;
+      if (sqlite3_prepare_v2(db, "SELECT key, value FROM config", -1, &st, nullptr) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+          kv.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                          reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+        }
+      }
+      sqlite3_finalize(st);
+      sqlite3_close(db);
+      if (!kv.empty()) stored = campaign_config::from_key_values(kv);
+    }
+    for (const bool resume : {false, true}) {
+      const auto msg = message_of([&] {
+        if (resume) {
+          (void)campaign_db::resume(path, stored);
+        } else {
+          (void)campaign_db::open_read_only(path);
+        }
+      });
+      EXPECT_NE(msg.find(path + fragment), std::string::npos) << msg;
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    }
+  }
 }
 
 TEST_F(campaign_db_test, a_failing_batch_leaves_nothing_behind) {
@@ -831,7 +874,8 @@ TEST_F(campaign_db_test, tampered_results_are_one_line_and_exit_2) {
               std::string::npos)
         << r.err;
     // Refused when resuming too, before any fault runs.
-    const auto msg = message_of([&] { (void)campaign_db::resume(file(name), small_config()); });
+    const std::string path = file(name);  // C++17 lambdas cannot capture a structured binding (clang)
+    const auto msg = message_of([&] { (void)campaign_db::resume(path, small_config()); });
     EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
   }
 }

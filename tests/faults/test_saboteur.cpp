@@ -7,8 +7,10 @@
 //  - weight-mult: PE (r,c) alone, at the window's cycles.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <sstream>
+#include <string>
 
 #include "hw/fault.h"
 #include "sw/gemm_workload.h"
@@ -194,6 +196,30 @@ TEST(saboteur_faults, parse_validate_and_describe) {
                           "weight-link:bit-flip:a:0:0", "weight-link:bit-flip:0:0:0:9:3"}) {
     EXPECT_THROW(faults::parse_fault(bad), config_error) << bad;
   }
+}
+
+// Found by the fault-spec fuzzer's property (tests/fuzz/fuzz_fault_spec.cpp): a PE index of 2^32 used to
+// wrap to 0 and inject on PE (0,0). Every number must mean what it says or be refused.
+TEST(saboteur_faults, numbers_out_of_their_range_are_refused_not_wrapped) {
+  try {
+    faults::parse_fault("weight-link:stuck-at-1:4294967296:0:0");
+    ADD_FAILURE() << "row 2^32 accepted";
+  } catch (const config_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "fault 'weight-link:stuck-at-1:4294967296:0:0': 4294967296 is out of range (at most 4294967295)");
+  }
+  EXPECT_THROW(faults::parse_fault("weight-link:stuck-at-1:0:4294967297:0"), config_error);
+  EXPECT_THROW(faults::parse_fault("weight-link:stuck-at-1:0:0:99999999999"), config_error);
+  EXPECT_THROW(faults::parse_fault("weight-link:stuck-at-1:0:0:0:18446744073709551616"), config_error);
+  EXPECT_EQ(faults::parse_fault("weight-link:stuck-at-1:4294967295:0:0").row, 4294967295u);
+  // Also from the fuzzer: a trailing ':' used to be dropped silently; it is an empty field.
+  EXPECT_THROW(faults::parse_fault("weight-mult:bit-flip:0:0:0:15:"), config_error);
+  EXPECT_THROW(faults::parse_fault("weight-mult:bit-flip:0:0:0:"), config_error);
+  EXPECT_THROW(faults::parse_fault("weight-mult:bit-flip::0:0"), config_error);
+  // Leading zeros are only zeros: the largest cycle still reads as itself.
+  const fault f = faults::parse_fault("weight-mult:bit-flip:007:0:0:00000000000000000000018446744073709551615");
+  EXPECT_EQ(f.row, 7u);
+  EXPECT_EQ(f.first_cycle, std::numeric_limits<std::uint64_t>::max());
 }
 
 }  // namespace
