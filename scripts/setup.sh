@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev                  # every --json output
   libssl-dev                          # OpenSSL libcrypto: SHA-256 of models
   openmpi-bin libopenmpi-dev          # axsa campaign --mpi and its tests (docs/scale-out.md)
+  clang libclang-rt-dev llvm          # scripts/test.sh --sanitize, scripts/fuzz.sh: ASan, UBSan, libFuzzer, llvm-cov
   yosys                               # area proxy of the multipliers (synthesis)
   python3 python3-numpy python3-matplotlib python3-torch python3-onnx   # training, export, plots
   python3-pil                         # animated GIFs of the array (scripts/draw_array.py)

@@ -7,8 +7,16 @@ build=$1 source=$2 work=$3
 rm -rf "$work"
 mkdir -p "$work"
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+# A sanitizer build installs instrumented libraries: the consumer then needs the same compiler and runtimes.
+extra=()
+if grep -q '^AXSA_SANITIZE:BOOL=ON' "$build/CMakeCache.txt"; then
+  cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
+  flags="-fsanitize=address,undefined"
+  grep -q '^AXSA_FUZZ:BOOL=ON' "$build/CMakeCache.txt" && flags="$flags,fuzzer-no-link"
+  extra=(-DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags")
+fi
 cmake -S "$source/tests/install/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" \
-  -DCMAKE_BUILD_TYPE=Release > "$work/configure.log"
+  -DCMAKE_BUILD_TYPE=Release "${extra[@]}" > "$work/configure.log"
 cmake --build "$work/consumer" > "$work/build.log"
 SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 "$work/consumer/axsa_consumer"
 for tree in "$source" "$build"; do

@@ -146,7 +146,8 @@ TEST(scalesim_topology, malformed_files_name_file_line_and_field) {
   };
   for (const auto& [text, fragments] : cases) {
     SCOPED_TRACE(text);
-    expect_error([&] { topo(text); }, fragments);
+    const std::string& t = text;  // C++17 lambdas cannot capture a structured binding (clang)
+    expect_error([&] { topo(t); }, fragments);
   }
   expect_error([] { ss::read_topology("/nonexistent/net.csv"); }, {"/nonexistent/net.csv", "no such file"});
   expect_error([] { ss::read_topology(source_dir + "/models"); }, {"models", "not a regular file"});
@@ -200,7 +201,8 @@ TEST(scalesim_config, malformed_files_name_file_line_and_field) {
   };
   for (const auto& [text, fragments] : cases) {
     SCOPED_TRACE(text);
-    expect_error([&] { cfg(text); }, fragments);
+    const std::string& t = text;  // C++17 lambdas cannot capture a structured binding (clang)
+    expect_error([&] { cfg(t); }, fragments);
   }
   expect_error([] { ss::read_config("/nonexistent/arch.cfg"); }, {"/nonexistent/arch.cfg", "no such file"});
 }
