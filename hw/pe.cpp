@@ -43,8 +43,7 @@ pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, saboteurs p
 }
 
 void pe::evaluate() {
-  const operand a = west->read();
-  m_east.write(a);
+  m_east.write(west->read());
   const bool load = load_weight->read();
   if (load) {
     m_weight[0].write(north->read());
@@ -52,8 +51,9 @@ void pe::evaluate() {
   }
   const bool pass = pass_sum->read();
   std::uint64_t sum = pass ? sum_in->read() : m_acc.read();
-  // The product comes from the multiplier submodule, which reads its own operand ports.
-  const operand ma = m_mult.a->read();
+  // The product comes from the multiplier submodule, which reads its own operand ports (through a
+  // saboteur where one is planned; the valid bits pass unchanged).
+  const operand a = m_mult.a->read();
   const operand b = m_mult.b->read();
   const bool mac = a.valid && b.valid;
   if (mac) sum += static_cast<std::uint64_t>(static_cast<std::int64_t>(m_mult.product()));
@@ -64,7 +64,7 @@ void pe::evaluate() {
     if (pass || mac) m_counts.acc_writes += 1;
     if (mac) {
       m_counts.macs += 1;
-      m_counts.zero_macs += ma.value == 0 || b.value == 0;
+      m_counts.zero_macs += a.value == 0 || b.value == 0;
     }
   }
 }
