@@ -113,17 +113,19 @@ double golden_reference::logits_scale() const {
 
 bool may_touch(const job_span& job, const fault& f, const hw::array_config& cfg) {
   if (f.last_cycle < job.first_cycle || f.first_cycle >= job.first_cycle + job.cycles) return false;
+  if (f.site == fault_site::acc) return true;  // even an idle PE leaves corrupted zeros behind
   return f.row < std::min<std::size_t>(cfg.rows, job.shape.m) && f.col < std::min<std::size_t>(cfg.cols, job.shape.n);
 }
 
 std::vector<fault_rectangle> fault_rectangles(const job_span& job, const fault& f, const hw::array_config& cfg) {
   std::vector<fault_rectangle> out;
-  if (!may_touch(job, f, cfg)) return out;
+  if (f.site == fault_site::acc || !may_touch(job, f, cfg)) return out;
   // The descriptor says when each fold starts, how long it computes and which k passes PE (r,c) when.
   const hw::dataflow df(cfg, job.shape);
   const std::uint64_t K = job.shape.k, compute = df.compute_cycles();
   const unsigned r = f.row, c = f.col;
-  const bool link = f.site == fault_site::weight_link;
+  const bool link = is_link_site(f.site);
+  const bool activation = !is_weight_site(f.site);
   for (std::uint64_t fi = 0; fi < df.folds(); ++fi) {
     const hw::dataflow::tile tile = df.fold_tile(fi);
     if (r >= tile.rows_used || c >= tile.cols_used) continue;
@@ -137,10 +139,21 @@ std::vector<fault_rectangle> fault_rectangles(const job_span& job, const fault& 
     fault_rectangle rect;
     rect.k_lo = static_cast<std::size_t>(std::max<std::int64_t>(0, df.k_at(t_lo, r, c)));
     rect.k_hi = static_cast<std::size_t>(k_last);
-    rect.n = tile.n0 + c;
-    // Link site: the corrupted weight travels down to every row below; multiplier site: this PE only.
-    rect.m_begin = job.row0 + tile.m0 + r;
-    rect.m_end = job.row0 + tile.m0 + (link ? tile.rows_used : r + 1);
+    rect.activation = activation;
+    const std::size_t m = job.row0 + tile.m0 + r, n = tile.n0 + c;
+    if (activation) {
+      // Link site: the corrupted activation travels east to every column after it; multiplier site: this PE only.
+      rect.m_begin = m;
+      rect.m_end = m + 1;
+      rect.n_begin = n;
+      rect.n_end = link ? tile.n0 + tile.cols_used : n + 1;
+    } else {
+      // Link site: the corrupted weight travels down to every row below; multiplier site: this PE only.
+      rect.m_begin = m;
+      rect.m_end = link ? job.row0 + tile.m0 + tile.rows_used : m + 1;
+      rect.n_begin = n;
+      rect.n_end = n + 1;
+    }
     out.push_back(rect);
   }
   return out;
@@ -149,18 +162,101 @@ std::vector<fault_rectangle> fault_rectangles(const job_span& job, const fault& 
 void apply_fault_to_job(const job_span& job, const fault& f, const hw::array_config& cfg, const std::int16_t* act,
                         const std::int16_t* weight, std::int64_t* out, const sw::functional_engine& twin) {
   const std::size_t K = job.shape.k, N = job.shape.n;
+  auto add = [&](std::size_t m, std::size_t n, std::int64_t delta) {
+    std::int64_t& o = out[m * N + n];
+    o = hw::wrap_signed(static_cast<std::uint64_t>(o) + static_cast<std::uint64_t>(delta), cfg.acc_bits);
+  };
   for (const fault_rectangle& rect : fault_rectangles(job, f, cfg)) {
     for (std::size_t k = rect.k_lo; k <= rect.k_hi; ++k) {
-      const std::int16_t w = weight[k * N + rect.n];
-      const auto bad = static_cast<std::int16_t>(f.apply(w, cfg.data_bits));
-      if (bad == w) continue;
-      for (std::size_t m = rect.m_begin; m < rect.m_end; ++m) {
-        const std::int16_t a = act[m * K + k];
-        const std::int64_t delta = std::int64_t{twin.product(a, bad)} - twin.product(a, w);
-        std::int64_t& o = out[m * N + rect.n];
-        o = hw::wrap_signed(static_cast<std::uint64_t>(o) + static_cast<std::uint64_t>(delta), cfg.acc_bits);
+      if (rect.activation) {  // one row, its activation corrupted
+        const std::int16_t a = act[rect.m_begin * K + k];
+        const auto bad = static_cast<std::int16_t>(f.apply(a, cfg.data_bits));
+        if (bad == a) continue;
+        for (std::size_t n = rect.n_begin; n < rect.n_end; ++n) {
+          const std::int16_t w = weight[k * N + n];
+          add(rect.m_begin, n, std::int64_t{twin.product(bad, w)} - twin.product(a, w));
+        }
+      } else {  // one column, its weight corrupted
+        const std::int16_t w = weight[k * N + rect.n_begin];
+        const auto bad = static_cast<std::int16_t>(f.apply(w, cfg.data_bits));
+        if (bad == w) continue;
+        for (std::size_t m = rect.m_begin; m < rect.m_end; ++m) {
+          const std::int16_t a = act[m * K + k];
+          add(m, rect.n_begin, std::int64_t{twin.product(a, bad)} - twin.product(a, w));
+        }
       }
     }
+  }
+}
+
+namespace {
+
+// The corrupted zeros a fold's drain leaves in column c: row r+R-1-d gets F(0) for every drain cycle
+// d >= r the fault is active in (zeros enter row 0 behind the sums; PE (r, c) writes the one reaching it).
+void fold_leftover(const fault& f, const hw::dataflow& df, std::uint64_t drain_start, std::vector<std::uint64_t>& out) {
+  const unsigned R = df.rows();
+  const std::uint64_t bad_zero = f.apply_word(std::uint64_t{0});
+  out.clear();
+  if (bad_zero == 0) return;
+  for (unsigned d = f.row; d < R; ++d) {
+    if (!f.active(drain_start + d)) continue;
+    if (out.empty()) out.assign(R, 0);
+    out[f.row + R - 1 - d] = bad_zero;
+  }
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> acc_leftover(const job_span& job, const fault& f, const hw::array_config& cfg) {
+  std::vector<std::uint64_t> out;
+  if (f.site != fault_site::acc || !may_touch(job, f, cfg)) return out;
+  const hw::dataflow df(cfg, job.shape);
+  const std::uint64_t last = df.folds() - 1;
+  fold_leftover(f, df, job.first_cycle + last * df.fold_cycles() + df.compute_cycles(), out);
+  return out;
+}
+
+void acc_fault_outputs(const job_span& job, const fault& f, const hw::array_config& cfg,
+                       const std::vector<std::uint64_t>& leftover_in,
+                       const std::function<std::uint64_t(std::size_t m, std::size_t n)>& clean,
+                       const std::function<std::int64_t(std::size_t m, std::size_t k, std::size_t n)>& product,
+                       std::vector<acc_output>& out) {
+  if (f.site != fault_site::acc) return;
+  const bool window = may_touch(job, f, cfg);
+  if (!window && leftover_in.empty()) return;
+  const hw::dataflow df(cfg, job.shape);
+  const unsigned r = f.row, c = f.col;
+  const std::uint64_t compute = df.compute_cycles();
+  std::vector<std::uint64_t> left = leftover_in, next;
+  for (std::uint64_t fi = 0; fi < df.folds(); ++fi) {
+    const hw::dataflow::tile tile = df.fold_tile(fi);
+    const std::uint64_t start = job.first_cycle + fi * df.fold_cycles();
+    const bool active_here = window && !(f.last_cycle < start || f.first_cycle >= start + df.fold_cycles());
+    if (active_here) fold_leftover(f, df, start + compute, next);
+    else next.clear();
+    if ((active_here || !left.empty()) && c < tile.cols_used) {
+      const std::size_t n = tile.n0 + c;
+      for (unsigned j = 0; j < tile.rows_used; ++j) {
+        const std::size_t m = job.row0 + tile.m0 + j;
+        const std::uint64_t in = left.empty() ? 0 : left[j];
+        const std::uint64_t fault_free = clean(m, n);
+        std::uint64_t v = in + fault_free;
+        if (j == r && active_here && !(f.last_cycle < start || f.first_cycle >= start + compute)) {
+          // The faulty PE's own sum, cycle by cycle: its product, then the fault on the register's input.
+          v = in;
+          for (std::uint64_t t = 0; t < compute; ++t) {
+            if (df.accumulates(tile, t, j, c)) v += static_cast<std::uint64_t>(product(m, static_cast<std::size_t>(df.k_at(t, j, c)), n));
+            if (f.active(start + t)) v = f.apply_word(v);
+          }
+        } else if (j < r && active_here && f.active(start + compute + (r - 1 - j))) {
+          // Rows above the faulty PE pass through it while draining: written into it in drain cycle r-1-j.
+          v = f.apply_word(v);
+        }
+        const std::int64_t value = hw::wrap_signed(v, cfg.acc_bits);
+        if (value != hw::wrap_signed(fault_free, cfg.acc_bits)) out.push_back({m, n, value});
+      }
+    }
+    left.swap(next);
   }
 }
 
@@ -168,6 +264,10 @@ std::vector<std::vector<std::int64_t>> run_on_system(sw::accelerated_system& sys
                                                      const std::vector<fault>& faults) {
   hw::array_engine& core = sys.accelerator.array.engine();
   const std::uint64_t base = core.total_cycles();
+  // Each run starts from a clean array: an accumulator fault of the run before may have left
+  // corrupted zeros in it (acc_leftover), which belong to that run only.
+  for (unsigned r = 0; r < core.config().rows; ++r)
+    for (unsigned c = 0; c < core.config().cols; ++c) core.poke_acc(r, c, 0);
   std::vector<fault> shifted = faults;
   for (auto& f : shifted) {
     f.first_cycle += base;

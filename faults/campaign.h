@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -83,6 +84,12 @@ class golden_reference {
   std::uint64_t m_cycles = 0;
 };
 
+// One output an accumulator fault changes (acc_fault_outputs): rows of the whole GEMM call.
+struct acc_output {
+  std::size_t m = 0, n = 0;
+  std::int64_t value = 0;  // wrapped to A bits
+};
+
 // Faulty logits of every image for one fault. One instance per thread: it holds a working copy of
 // the golden activations that each fault patches and restores.
 class shortcut_engine {
@@ -105,6 +112,14 @@ class shortcut_engine {
   void gemm_changes(std::size_t b, std::size_t li, const std::vector<change>& in, const std::vector<const job_span*>& jobs,
                     const fault& f);
   void mark_row(std::size_t m);
+  void non_weight_changes(std::size_t b, std::size_t li, const std::vector<const job_span*>& jobs, const fault& f);
+  void dense_acc_changes(const std::vector<const job_span*>& jobs, const fault& f, const std::int16_t* act,
+                         const std::int16_t* W, std::size_t K, std::size_t N);
+  // The corrupted zeros an acc fault left for job j (empty: none).
+  const std::vector<std::uint64_t>& leftover_of(const job_span* j) const {
+    static const std::vector<std::uint64_t> none;
+    return m_leftover.empty() ? none : m_leftover[static_cast<std::size_t>(j - m_golden.jobs().data())];
+  }
 
   const golden_reference& m_golden;
   sw::functional_engine m_twin;
@@ -116,23 +131,49 @@ class shortcut_engine {
   std::vector<std::uint8_t> m_row_marked, m_out_marked;
   std::vector<std::size_t> m_rows, m_outs;
   bool m_dense = false;                                        // the last gemm_changes ran whole
+  std::vector<std::vector<std::uint64_t>> m_leftover;           // per job, for the current acc fault
+  std::vector<acc_output> m_acc_out;
   std::uint64_t m_sparse_layers = 0, m_dense_layers = 0;
 };
 
-// The products fault f changes in one job, fold by fold: output column n of the GEMM call, its rows
-// [m_begin, m_end) (the faulty PE's row and, for a link fault, every row below it in the fold), and
-// the k in [k_lo, k_hi] whose weight passes the PE inside the fault's window. A product in the
-// rectangle uses f.apply(weight) instead of the weight (and is unchanged where that is the same).
+// The products fault f changes in one job, fold by fold: the rows [m_begin, m_end) and output
+// columns [n_begin, n_end) of the GEMM call, and the k in [k_lo, k_hi] whose operand passes the PE
+// inside the fault's window. Weight sites: one column, the faulty PE's row and, for a link fault,
+// every row below it in the fold; a product in the rectangle uses f.apply(weight) instead of the
+// weight. Activation sites: one row, the faulty PE's column and, for a link fault, every column east
+// of it; a product uses f.apply(activation). Unchanged where the corrupted value is the same.
+// Accumulator faults change no product (acc_fault_outputs).
 struct fault_rectangle {
-  std::size_t m_begin = 0, m_end = 0, n = 0, k_lo = 0, k_hi = 0;
+  std::size_t m_begin = 0, m_end = 0, n_begin = 0, n_end = 0, k_lo = 0, k_hi = 0;
+  bool activation = false;  // the fault corrupts the activation operand (else the weight)
 };
 std::vector<fault_rectangle> fault_rectangles(const job_span& job, const fault& f, const hw::array_config& cfg);
 
-// Whether fault f can change any product of this job (a cheap, conservative test).
+// Whether fault f can change any product of this job (a cheap, conservative test). For an acc
+// fault: whether its window meets the job at all (it may leave corrupted zeros behind, acc_leftover).
 bool may_touch(const job_span& job, const fault& f, const hw::array_config& cfg);
-// Applies f's effect to `out` (the job's GEMM outputs, rows of the whole call) in place.
+// Applies f's product changes to `out` (the job's GEMM outputs, rows of the whole call) in place.
 void apply_fault_to_job(const job_span& job, const fault& f, const hw::array_config& cfg, const std::int16_t* act,
                         const std::int16_t* weight, std::int64_t* out, const sw::functional_engine& twin);
+
+// Accumulator faults (site acc on PE (r, c)) act on the register's input at the edge (hw/fault.h),
+// so they change sums, not products, and a sum's fate depends on when the fault strikes it:
+//  - compute: PE (r, c)'s own sum is corrupted on every active cycle, after that cycle's product;
+//  - drain: each sum of rows 0..r-1 of column c is corrupted once, as it is written into PE (r, c)
+//    (the sum of row j in drain cycle r-1-j); the zeros entering behind them (drain cycles d >= r)
+//    are corrupted too and stay in the array: the next fold (of this job or the next one in the
+//    run) starts with them in rows r+R-1-d of column c, added to those sums ("leftovers").
+// acc_leftover: the corrupted zeros the job's last fold leaves (R values of column c, empty when
+// all are zero); it depends only on the window, not on data.
+std::vector<std::uint64_t> acc_leftover(const job_span& job, const fault& f, const hw::array_config& cfg);
+// acc_fault_outputs: the job's outputs the fault changes, given what the job starts with
+// (`leftover_in`, from the job before it in the run), the fault-free sums of the job's actual inputs
+// (`clean(m, n)`, modular) and its products (`product(m, k, n)`).
+void acc_fault_outputs(const job_span& job, const fault& f, const hw::array_config& cfg,
+                       const std::vector<std::uint64_t>& leftover_in,
+                       const std::function<std::uint64_t(std::size_t m, std::size_t n)>& clean,
+                       const std::function<std::int64_t(std::size_t m, std::size_t k, std::size_t n)>& product,
+                       std::vector<acc_output>& out);
 
 // Faulty outputs of a whole run on the cycle-accurate system (call from its host program thread):
 // the faults' windows are taken relative to the start of this run. Throws what the run throws.

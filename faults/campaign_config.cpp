@@ -142,9 +142,9 @@ campaign_config campaign_config::from_key_values(const std::vector<std::pair<std
   c.engine = get("engine");
   c.site = get("site");
   try {
-    (void)parse_site(c.site);
+    (void)parse_sites(c.site);
   } catch (const config_error&) {
-    throw bad("site", "weight-link or weight-mult");
+    throw bad("site", "a comma-separated list of weight-link, weight-mult, act-link, act-mult and acc, each once");
   }
   c.fault_types = get("fault_types");
   try {
@@ -183,7 +183,7 @@ campaign_config campaign_config::from_key_values(const std::vector<std::pair<std
 }
 
 fault_space campaign_fault_space(const campaign_config& cfg) {
-  return fault_space(parse_site(cfg.site), parse_fault_set(cfg.fault_types), cfg.rows, cfg.cols, cfg.bits,
+  return fault_space(parse_sites(cfg.site), parse_fault_set(cfg.fault_types), cfg.rows, cfg.cols, cfg.bits, cfg.acc_bits,
                      cfg.golden_cycles);
 }
 

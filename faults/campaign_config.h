@@ -32,7 +32,9 @@ struct campaign_config {
   unsigned bits = 8, acc_bits = 32, rows = 28, cols = 28;
   std::string mult = "exact", mult_eval = "table", engine = "shortcut";  // engine: shortcut | systemc | structural
   std::string operand_align = "low";  // low | high (hw::operand_align); stored only when high
-  std::string site = "weight-link", fault_types = "stuck-at";           // weight-link|weight-mult; stuck-at|bit-flip|all
+  // site: one of weight-link|weight-mult|act-link|act-mult|acc, or a comma-separated list of them;
+  // fault_types: stuck-at|bit-flip|all.
+  std::string site = "weight-link", fault_types = "stuck-at";
   std::size_t first_image = 0, images = 0, batch = 0;
   double confidence = 0.99, margin = 0.01, p = 0.5;
   bool exhaustive = false;

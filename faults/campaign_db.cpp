@@ -624,7 +624,7 @@ std::vector<fault> campaign_db::faults() const {
   array.cols = cfg.cols;
   array.data_bits = cfg.bits;
   array.acc_bits = cfg.acc_bits;
-  const fault_site site = parse_site(cfg.site);
+  const std::vector<fault_site> sites = parse_sites(cfg.site);
   const fault_set types = parse_fault_set(cfg.fault_types);
   statement s(m_db, m_path, "SELECT id, site, kind, row, col, bit, first_cycle, last_cycle FROM faults ORDER BY id");
   std::vector<fault> out;
@@ -662,7 +662,9 @@ std::vector<fault> campaign_db::faults() const {
     } catch (const config_error& e) {
       throw config_error(where + ": " + e.what());
     }
-    if (f.site != site) throw config_error(where + " is on the " + to_string(f.site) + " of a campaign on the " + cfg.site);
+    if (std::find(sites.begin(), sites.end(), f.site) == sites.end()) {
+      throw config_error(where + " is on the " + to_string(f.site) + " of a campaign on the " + cfg.site);
+    }
     if (f.kind == fault_kind::bit_flip ? types == fault_set::stuck_at : types == fault_set::bit_flip) {
       throw config_error(where + " is a " + to_string(f.kind) + " fault in a campaign of " + cfg.fault_types + " faults");
     }

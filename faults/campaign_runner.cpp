@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "faults/campaign_progress.h"
+#include "hw/saboteur.h"
 #include "sw/accelerated_system.h"
 
 namespace axsa::faults {
@@ -108,7 +109,7 @@ void run_on_simulation(const golden_reference& golden, const std::vector<fault>&
   if (structural) {
     cfg.engine = hw::engine_kind::structural;
     for (std::uint64_t id : pending) {
-      (all[id].site == fault_site::weight_link ? cfg.saboteurs.every_link : cfg.saboteurs.every_mult) = true;
+      hw::plan_everywhere(cfg.saboteurs, all[id].site);
     }
   }
   sw::accelerated_system sys("system", cfg, setup.buffers);

@@ -25,23 +25,43 @@ const char* to_string(fault_set s) {
 
 fault_space::fault_space(fault_site site, fault_set set, unsigned rows, unsigned cols, unsigned bits,
                          std::uint64_t run_cycles)
-    : m_site(site), m_rows(rows), m_cols(cols), m_bits(bits), m_cycles(run_cycles) {
-  const std::uint64_t pes_bits = std::uint64_t{rows} * cols * bits;
-  if (set != fault_set::bit_flip) m_stuck = 2 * pes_bits;
-  if (set != fault_set::stuck_at) {
-    if (run_cycles == 0) throw config_error("a bit-flip fault space needs the golden run's cycle count");
-    m_flip = pes_bits * run_cycles;
-  }
+    : m_rows(rows), m_cols(cols), m_cycles(run_cycles) {
+  add(site, set, bits);
 }
 
-// Order: stuck-at (polarity, then PE row-major, then bit), then bit-flips (cycle, PE, bit).
+fault_space::fault_space(const std::vector<fault_site>& sites, fault_set set, unsigned rows, unsigned cols,
+                         unsigned data_bits, unsigned acc_bits, std::uint64_t run_cycles)
+    : m_rows(rows), m_cols(cols), m_cycles(run_cycles) {
+  if (sites.empty()) throw config_error("a fault space needs at least one site");
+  for (fault_site s : sites) add(s, set, s == fault_site::acc ? acc_bits : data_bits);
+}
+
+void fault_space::add(fault_site site, fault_set set, unsigned bits) {
+  part p{site, bits, m_size, 0, 0};
+  const std::uint64_t pes_bits = std::uint64_t{m_rows} * m_cols * bits;
+  if (set != fault_set::bit_flip) p.stuck = 2 * pes_bits;
+  if (set != fault_set::stuck_at) {
+    if (m_cycles == 0) throw config_error("a bit-flip fault space needs the golden run's cycle count");
+    p.flip = pes_bits * m_cycles;
+  }
+  m_size += p.stuck + p.flip;
+  m_parts.push_back(p);
+}
+
+// Order: the sites in turn; within one, stuck-at (polarity, then PE row-major, then bit), then
+// bit-flips (cycle, PE, bit).
 fault fault_space::at(std::uint64_t index) const {
   if (index >= size()) throw config_error("fault index " + std::to_string(index) + " outside a space of " + std::to_string(size()));
+  const part* pp = &m_parts.front();
+  for (const part& p : m_parts)
+    if (index >= p.first) pp = &p;
+  const part& p = *pp;
+  index -= p.first;
   fault f;
-  f.site = m_site;
-  const std::uint64_t per_pe = m_bits;
-  if (index < m_stuck) {
-    const std::uint64_t half = m_stuck / 2;
+  f.site = p.site;
+  const std::uint64_t per_pe = p.bits;
+  if (index < p.stuck) {
+    const std::uint64_t half = p.stuck / 2;
     f.kind = index < half ? fault_kind::stuck_at_0 : fault_kind::stuck_at_1;
     std::uint64_t i = index % half;
     f.bit = static_cast<unsigned>(i % per_pe);
@@ -50,7 +70,7 @@ fault fault_space::at(std::uint64_t index) const {
     f.row = static_cast<unsigned>(i / m_cols);
     return f;  // window: the whole run
   }
-  std::uint64_t i = index - m_stuck;
+  std::uint64_t i = index - p.stuck;
   f.kind = fault_kind::bit_flip;
   f.bit = static_cast<unsigned>(i % per_pe);
   i /= per_pe;

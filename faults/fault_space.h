@@ -1,9 +1,11 @@
-// Fault spaces and statistical fault sampling (docs/campaigns.md).
-//  - stuck-at: the survey's space, 2 polarities x W bits x R*C PEs, each fault active for the whole
+// Fault spaces and statistical fault sampling (docs/campaigns.md, docs/faults.md), per site, with
+// B the width of the value the site corrupts (W for the weight and activation sites, A for acc):
+//  - stuck-at: the survey's space, 2 polarities x B bits x R*C PEs, each fault active for the whole
 //    run (every cycle of every image);
-//  - bit-flip: W bits x R*C PEs x T cycles, a single-cycle transient at one of the T array cycles of
+//  - bit-flip: B bits x R*C PEs x T cycles, a single-cycle transient at one of the T array cycles of
 //    the golden run;
 //  - all: the union of the two.
+// A space over several sites is the concatenation of the sites' spaces, in the order given.
 // Faults are numbered 0..N-1 in a fixed order, so a sample is a set of indices. Sample sizes follow
 // Leveugle et al. (DATE 2009): n = N / (1 + e^2 (N - 1) / (t^2 p (1 - p))).
 #pragma once
@@ -22,16 +24,28 @@ const char* to_string(fault_set s);
 
 class fault_space {
  public:
-  // rows x cols PEs, W-bit weights, T array cycles in the golden run, faults on `site`.
+  // rows x cols PEs, faults on `site` of `bits` bits (the site's width), T array cycles in the golden run.
   fault_space(fault_site site, fault_set set, unsigned rows, unsigned cols, unsigned bits, std::uint64_t run_cycles);
-  std::uint64_t size() const { return m_stuck + m_flip; }
+  // Several sites: W-bit data (weight and activation sites), A-bit accumulators (acc).
+  fault_space(const std::vector<fault_site>& sites, fault_set set, unsigned rows, unsigned cols, unsigned data_bits,
+              unsigned acc_bits, std::uint64_t run_cycles);
+  std::uint64_t size() const { return m_size; }
   fault at(std::uint64_t index) const;
 
+  // One site's part: indices [first, first + stuck + flip).
+  struct part {
+    fault_site site;
+    unsigned bits;
+    std::uint64_t first, stuck, flip;
+  };
+  const std::vector<part>& parts() const { return m_parts; }
+
  private:
-  fault_site m_site;
-  unsigned m_rows, m_cols, m_bits;
+  void add(fault_site site, fault_set set, unsigned bits);
+  unsigned m_rows, m_cols;
   std::uint64_t m_cycles;
-  std::uint64_t m_stuck = 0, m_flip = 0;
+  std::vector<part> m_parts;
+  std::uint64_t m_size = 0;
 };
 
 // Leveugle's sample size n = N / (1 + e^2 (N - 1) / (t^2 p (1 - p))), t the two-sided normal cut-off of

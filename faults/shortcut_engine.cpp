@@ -4,7 +4,10 @@
 // fault alters (fault_rectangles), the faulty product's difference; only the rows so touched are
 // requantised and compared with the golden activations. ReLUs and pools recompute only the outputs
 // whose inputs changed. Where a layer's changed inputs are many, the whole GEMM runs on the twin.
-// Every step uses the twin's products and the accumulator's wrap, so the result equals the full run.
+// Activation faults change the products of one row instead of one column; accumulator faults change
+// sums (acc_fault_outputs in faults/campaign.cpp), including the corrupted zeros a drain leaves for
+// the next fold or job. Every step uses the twin's products and the accumulator's wrap, so the
+// result equals the full run.
 #include <algorithm>
 
 #include "faults/campaign.h"
@@ -53,12 +56,24 @@ std::vector<std::vector<std::int64_t>> shortcut_engine::run(const fault& f) {
   std::vector<std::vector<std::int64_t>> out = m_golden.logits();
   std::vector<const job_span*> touched;
   const std::vector<job_span>& jobs = m_golden.jobs();
+  // An accumulator fault may leave corrupted zeros in the array for the job after it (whatever batch
+  // or layer that is): those jobs are touched too. The leftovers depend on the window alone.
+  const bool acc = f.site == fault_site::acc;
+  if (acc) {
+    m_leftover.resize(jobs.size());
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      if (j == 0) m_leftover[j].clear();
+      else m_leftover[j] = acc_leftover(jobs[j - 1], f, s.cfg);
+    }
+  } else {
+    m_leftover.clear();
+  }
   // Jobs are laid out batch by batch.
   for (std::size_t j = 0; j < jobs.size();) {
     const std::size_t b = jobs[j].batch;
     touched.clear();
     for (; j < jobs.size() && jobs[j].batch == b; ++j)
-      if (may_touch(jobs[j], f, s.cfg)) touched.push_back(&jobs[j]);
+      if (may_touch(jobs[j], f, s.cfg) || (acc && !m_leftover[j].empty())) touched.push_back(&jobs[j]);
     if (!touched.empty()) run_batch(b, touched, f, out);  // else the whole batch stays golden
   }
   return out;
@@ -210,6 +225,7 @@ void shortcut_engine::gemm_changes(std::size_t b, std::size_t li, const std::vec
     m_full.assign(M * N, 0);
     m_twin.gemm({M, K, N}, act, W, m_full.data(), &l);
     for (const job_span* j : jobs) apply_fault_to_job(*j, f, s.cfg, act, W, m_full.data(), m_twin);
+    if (f.site == fault_site::acc) dense_acc_changes(jobs, f, act, W, K, N);
     const std::vector<std::int64_t>& sums = m_golden.sums(b, li);
     for (std::size_t m = 0; m < M; ++m)
       if (!std::equal(m_full.begin() + static_cast<std::ptrdiff_t>(m * N), m_full.begin() + static_cast<std::ptrdiff_t>((m + 1) * N),
@@ -262,7 +278,12 @@ void shortcut_engine::gemm_changes(std::size_t b, std::size_t li, const std::vec
       }
     }
   }
-  // The fault's own products, on the (possibly changed) activations.
+  // Activation and accumulator faults: out of line, so that this loop's code stays as it was.
+  if (!is_weight_site(f.site)) {
+    non_weight_changes(b, li, jobs, f);
+    return;
+  }
+  // A weight fault's own products, on the (possibly changed) activations.
   struct altered {
     std::size_t k;
     std::int16_t w, bad;
@@ -274,7 +295,7 @@ void shortcut_engine::gemm_changes(std::size_t b, std::size_t li, const std::vec
     for (const fault_rectangle& r : fault_rectangles(*j, f, s.cfg)) {
       ks.clear();
       for (std::size_t k = r.k_lo; k <= r.k_hi; ++k) {
-        const std::int16_t w = W[k * N + r.n];
+        const std::int16_t w = W[k * N + r.n_begin];
         const auto bad = static_cast<std::int16_t>(f.apply(w, s.cfg.data_bits));
         if (bad != w) ks.push_back({k, w, bad});
       }
@@ -295,11 +316,78 @@ void shortcut_engine::gemm_changes(std::size_t b, std::size_t li, const std::vec
             d += std::int64_t{m_twin.product(x, a.bad)} - m_twin.product(x, a.w);
           }
         }
-        m_delta[m * N + r.n] += d;
+        m_delta[m * N + r.n_begin] += d;
         mark_row(m);
       }
     }
   }
+}
+
+// The changes of an activation or accumulator fault in GEMM layer li of batch b, after the input
+// changes (sparse path): m_delta and the marked rows, as gemm_changes keeps them.
+__attribute__((noinline)) void shortcut_engine::non_weight_changes(std::size_t b, std::size_t li,
+                                                                   const std::vector<const job_span*>& jobs, const fault& f) {
+  const campaign_setup& s = m_golden.setup();
+  const sw::qlayer& l = s.net->layers[li];
+  const bool conv = l.kind == sw::layer_kind::conv;
+  const std::size_t pix = conv ? std::size_t{l.out.h} * l.out.w : 1;
+  const std::size_t K = l.gemm_k, N = l.gemm_n, in_size = l.in.size();
+  const std::int16_t* W = l.weight_kn.data();
+  const std::int16_t* in = m_work[b][li].data();
+  const std::int32_t* offsets = conv ? m_im2col[li].data() : nullptr;
+  const auto act_at = [&](std::size_t m, std::size_t k) -> std::int16_t {
+    if (!conv) return in[m * in_size + k];
+    const std::int32_t off = offsets[(m % pix) * K + k];
+    return off < 0 ? std::int16_t{0} : in[(m / pix) * in_size + static_cast<std::size_t>(off)];
+  };
+  // An accumulator fault: the sums it changes, from the fault-free sums of the (possibly changed)
+  // inputs, golden plus the changes so far.
+  if (f.site == fault_site::acc) {
+    const std::vector<std::int64_t>& sums = m_golden.sums(b, li);
+    const auto clean = [&](std::size_t m, std::size_t n) {
+      return static_cast<std::uint64_t>(sums[m * N + n]) + static_cast<std::uint64_t>(m_delta[m * N + n]);
+    };
+    const auto product = [&](std::size_t m, std::size_t k, std::size_t n) -> std::int64_t {
+      return m_twin.product(act_at(m, k), W[k * N + n]);
+    };
+    m_acc_out.clear();
+    for (const job_span* j : jobs) acc_fault_outputs(*j, f, s.cfg, leftover_of(j), clean, product, m_acc_out);
+    for (const acc_output& o : m_acc_out) {
+      m_delta[o.m * N + o.n] = static_cast<std::int64_t>(static_cast<std::uint64_t>(o.value) - static_cast<std::uint64_t>(sums[o.m * N + o.n]));
+      mark_row(o.m);
+    }
+    return;
+  }
+  // An activation fault's own products: one row, the columns its activation reaches.
+  for (const job_span* j : jobs) {
+    for (const fault_rectangle& r : fault_rectangles(*j, f, s.cfg)) {
+      const std::size_t m = r.m_begin;
+      std::int64_t* d = m_delta.data() + m * N;
+      bool changed = false;
+      for (std::size_t k = r.k_lo; k <= r.k_hi; ++k) {
+        const std::int16_t x = act_at(m, k);
+        const auto bad = static_cast<std::int16_t>(f.apply(x, s.cfg.data_bits));
+        if (bad == x) continue;
+        changed = true;
+        const std::int16_t* w = W + k * N;
+        for (std::size_t n = r.n_begin; n < r.n_end; ++n) d[n] += std::int64_t{m_twin.product(bad, w[n])} - m_twin.product(x, w[n]);
+      }
+      if (changed) mark_row(m);
+    }
+  }
+}
+
+// The dense path's outputs (m_full, on the whole faulty input act, M x K) with an accumulator fault's changes.
+__attribute__((noinline)) void shortcut_engine::dense_acc_changes(const std::vector<const job_span*>& jobs, const fault& f,
+                                                                  const std::int16_t* act, const std::int16_t* W,
+                                                                  std::size_t K, std::size_t N) {
+  const auto clean = [&](std::size_t m, std::size_t n) { return static_cast<std::uint64_t>(m_full[m * N + n]); };
+  const auto product = [&](std::size_t m, std::size_t k, std::size_t n) -> std::int64_t {
+    return m_twin.product(act[m * K + k], W[k * N + n]);
+  };
+  m_acc_out.clear();
+  for (const job_span* j : jobs) acc_fault_outputs(*j, f, m_golden.setup().cfg, leftover_of(j), clean, product, m_acc_out);
+  for (const acc_output& o : m_acc_out) m_full[o.m * N + o.n] = o.value;
 }
 
 }  // namespace axsa::faults

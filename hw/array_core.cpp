@@ -264,22 +264,29 @@ void array_core::set_faults(std::vector<faults::fault> list) {
   m_faults = std::move(list);
 }
 
-// Link faults corrupt the value on the link into the PE before it is used and registered south.
+// Link faults corrupt the value on the link into the PE before it is used and registered on
+// (weights south, activations east).
 void array_core::apply_link_faults(std::uint64_t cycle) {
   for (const auto& f : m_faults) {
-    if (f.site != faults::fault_site::weight_link || !f.active(cycle)) continue;
-    std::int16_t& w = m_wgt[north_index(f.row, f.col)];
-    w = static_cast<std::int16_t>(f.apply(w, m_cfg.data_bits));
+    if (!f.active(cycle)) continue;
+    if (f.site == faults::fault_site::weight_link) {
+      std::int16_t& w = m_wgt[north_index(f.row, f.col)];
+      w = static_cast<std::int16_t>(f.apply(w, m_cfg.data_bits));
+    } else if (f.site == faults::fault_site::act_link) {
+      std::int16_t& a = m_act[static_cast<std::size_t>(f.row) * m_cols + f.col];
+      a = static_cast<std::int16_t>(f.apply(a, m_cfg.data_bits));
+    }
   }
 }
 
-// Multiplier-site faults: the PE's product uses the corrupted operand, the link keeps the intact
-// one. Done as a correction after the MAC of all PEs, so the hot loop stays fault-free. Several on
-// one PE compose in list order, as link faults do: the first of them applies the whole chain.
+// Multiplier-site faults: the PE's product uses the corrupted operands, the links keep the intact
+// ones. Done as a correction after the MAC of all PEs, so the hot loop stays fault-free. Several on
+// one PE compose in list order per operand, as link faults do: the first of them applies the
+// whole chain of both operands.
 template <class Acc>
 void array_core::apply_mult_faults(Acc* acc, std::uint64_t cycle) {
   auto applies = [&](const faults::fault& f) {
-    return f.site == faults::fault_site::weight_mult && f.active(cycle) && mac_enabled(f.row, f.col);
+    return faults::is_mult_site(f.site) && f.active(cycle) && mac_enabled(f.row, f.col);
   };
   auto product = [this](std::int16_t x, std::int16_t y) { return this->product(x, y); };
   for (std::size_t n = 0; n < m_faults.size(); ++n) {
@@ -292,14 +299,28 @@ void array_core::apply_mult_faults(Acc* acc, std::uint64_t cycle) {
     const std::size_t i = static_cast<std::size_t>(f.row) * m_cols + f.col;
     const std::int16_t a = m_act[i];
     const std::int16_t w = m_ws ? static_cast<std::int16_t>(south_out(f.row, f.col)) : m_wgt[north_index(f.row, f.col)];
-    std::int32_t bad = w;
+    std::int32_t bad_a = a, bad_w = w;
     for (std::size_t later = n; later < m_faults.size(); ++later) {
       const faults::fault& g = m_faults[later];
-      if (applies(g) && g.row == f.row && g.col == f.col) bad = g.apply(bad, m_cfg.data_bits);
+      if (!applies(g) || g.row != f.row || g.col != f.col) continue;
+      std::int32_t& v = g.site == faults::fault_site::weight_mult ? bad_w : bad_a;
+      v = g.apply(v, m_cfg.data_bits);
     }
-    acc[i] += static_cast<Acc>(product(a, static_cast<std::int16_t>(bad))) - static_cast<Acc>(product(a, w));
-    // The multiplier saw the corrupted weight: count its zero operands as it saw them.
-    if (m_counting) m_counts.zero_macs += static_cast<std::uint64_t>(a == 0 || bad == 0) - static_cast<std::uint64_t>(a == 0 || w == 0);
+    acc[i] += static_cast<Acc>(product(static_cast<std::int16_t>(bad_a), static_cast<std::int16_t>(bad_w))) -
+              static_cast<Acc>(product(a, w));
+    // The multiplier saw the corrupted operands: count its zero operands as it saw them.
+    if (m_counting)
+      m_counts.zero_macs += static_cast<std::uint64_t>(bad_a == 0 || bad_w == 0) - static_cast<std::uint64_t>(a == 0 || w == 0);
+  }
+}
+
+// Accumulator faults corrupt what the register takes at this edge, after the cycle's sum or shift.
+template <class Acc>
+void array_core::apply_acc_faults(Acc* acc, std::uint64_t cycle) {
+  for (const auto& f : m_faults) {
+    if (f.site != faults::fault_site::acc || !f.active(cycle)) continue;
+    Acc& v = acc[static_cast<std::size_t>(f.row) * m_cols + f.col];
+    v = f.apply_word(v);
   }
 }
 
@@ -311,6 +332,11 @@ __attribute__((noinline)) void array_core::sabotage(std::uint64_t cycle) {
   if (m_phase != phase::compute) return;
   if (m_wide_acc) apply_mult_faults(m_acc64.data(), cycle);
   else apply_mult_faults(m_acc32.data(), cycle);
+}
+
+__attribute__((noinline)) void array_core::sabotage_acc(std::uint64_t cycle) {
+  if (m_wide_acc) apply_acc_faults(m_acc64.data(), cycle);
+  else apply_acc_faults(m_acc32.data(), cycle);
 }
 
 void array_core::compute_step() {
@@ -335,9 +361,11 @@ void array_core::step() {
     step_ws();
     return;
   }
-  if (__builtin_expect(!m_faults.empty(), 0)) sabotage(m_total_cycles - 1);
+  const bool faulty = __builtin_expect(!m_faults.empty(), 0);
+  if (faulty) sabotage(m_total_cycles - 1);
   if (m_phase == phase::compute) {
     compute_step();
+    if (faulty) sabotage_acc(m_total_cycles - 1);
     if (m_counting) count_cycle(stage::compute);
     shift_links();
     if (++m_t == m_compute_len) m_phase = phase::drain;
@@ -346,6 +374,7 @@ void array_core::step() {
   }
   if (m_wide_acc) drain_row(m_acc64.data());
   else drain_row(m_acc32.data());
+  if (faulty) sabotage_acc(m_total_cycles - 1);
   if (m_counting) count_cycle(stage::drain);
   shift_links();
   if (++m_drain_cycle < m_flow->drain_cycles()) {

@@ -72,7 +72,7 @@ class array_core final : public array_engine {
   // Test hook for co-verification: overwrite one accumulator (models a corrupted register).
   void poke_acc(unsigned r, unsigned c, std::int64_t value) override;
 
-  // The saboteur: faults on PE weight paths (hw/fault.h), applied on every cycle of their
+  // The saboteur: faults on PE data paths (hw/fault.h), applied on every cycle of their
   // window, several at once in list order. An empty list costs one test per cycle.
   void set_faults(std::vector<faults::fault> list) override;
   const std::vector<faults::fault>& active_faults() const override { return m_faults; }
@@ -92,8 +92,11 @@ class array_core final : public array_engine {
   void drain_row(Acc* acc);
   template <class Acc>
   void apply_mult_faults(Acc* acc, std::uint64_t cycle);
+  template <class Acc>
+  void apply_acc_faults(Acc* acc, std::uint64_t cycle);
   void apply_link_faults(std::uint64_t cycle);
   void sabotage(std::uint64_t cycle);
+  void sabotage_acc(std::uint64_t cycle);
   void compute_step();
   void shift_links();
   void load_feeders();

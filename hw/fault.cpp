@@ -4,7 +4,16 @@
 
 namespace axsa::faults {
 
-const char* to_string(fault_site s) { return s == fault_site::weight_link ? "weight-link" : "weight-mult"; }
+const char* to_string(fault_site s) {
+  switch (s) {
+    case fault_site::weight_link: return "weight-link";
+    case fault_site::weight_mult: return "weight-mult";
+    case fault_site::act_link: return "act-link";
+    case fault_site::act_mult: return "act-mult";
+    case fault_site::acc: return "acc";
+  }
+  return "?";
+}
 
 const char* to_string(fault_kind k) {
   switch (k) {
@@ -16,9 +25,28 @@ const char* to_string(fault_kind k) {
 }
 
 fault_site parse_site(const std::string& text) {
-  if (text == "weight-link") return fault_site::weight_link;
-  if (text == "weight-mult") return fault_site::weight_mult;
-  throw config_error("unknown fault site '" + text + "' (expected weight-link or weight-mult)");
+  for (unsigned i = 0; i < fault_site_count; ++i)
+    if (text == to_string(static_cast<fault_site>(i))) return static_cast<fault_site>(i);
+  throw config_error("unknown fault site '" + text + "' (expected weight-link, weight-mult, act-link, act-mult or acc)");
+}
+
+std::vector<fault_site> parse_sites(const std::string& text) {
+  std::vector<fault_site> out;
+  std::stringstream in(text);
+  for (std::string p; std::getline(in, p, ',');) {
+    const fault_site s = parse_site(p);
+    for (fault_site seen : out)
+      if (seen == s) throw config_error("fault site '" + p + "' is listed twice in '" + text + "'");
+    out.push_back(s);
+  }
+  if (out.empty() || text.back() == ',') throw config_error("'" + text + "' is not a comma-separated list of fault sites");
+  return out;
+}
+
+std::string to_string(const std::vector<fault_site>& sites) {
+  std::string out;
+  for (fault_site s : sites) out += (out.empty() ? "" : ",") + std::string(to_string(s));
+  return out;
 }
 
 fault_kind parse_kind(const std::string& text) {

@@ -2,7 +2,7 @@
 
 namespace axsa::hw {
 
-pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, bool mult_saboteur, const std::uint64_t& cycle)
+pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, saboteurs planned, const std::uint64_t& cycle)
     : sc_core::sc_module(name),
       west("west"),
       north("north"),
@@ -21,9 +21,16 @@ pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, bool mult_s
   sum_out.bind(m_acc);
   // The multiplier's operands: the activation as it arrives; the weight as it arrives (output-
   // stationary) or as this PE holds it (weight-stationary), through the saboteur if one is planned.
-  m_mult.a.bind(west);
+  if (planned.act_mult) {
+    m_act_mult_saboteur = std::make_unique<saboteur>("act_mult_saboteur", cfg.data_bits, cycle);
+    m_act_mult_saboteur->in.bind(west);
+    m_mult.a.bind(m_act_mult_saboteur->out);
+  } else {
+    m_mult.a.bind(west);
+  }
+  if (planned.acc) m_acc_saboteur = std::make_unique<hw::acc_saboteur>("acc_saboteur", cycle);
   const bool holds_weight = cfg.dataflow == dataflow_kind::weight_stationary;
-  if (mult_saboteur) {
+  if (planned.weight_mult) {
     m_mult_saboteur = std::make_unique<saboteur>("mult_saboteur", cfg.data_bits, cycle);
     if (holds_weight) m_mult_saboteur->in.bind(m_weight[0]);
     else m_mult_saboteur->in.bind(north);
@@ -36,8 +43,7 @@ pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, bool mult_s
 }
 
 void pe::evaluate() {
-  const operand a = west->read();
-  m_east.write(a);
+  m_east.write(west->read());
   const bool load = load_weight->read();
   if (load) {
     m_weight[0].write(north->read());
@@ -45,11 +51,13 @@ void pe::evaluate() {
   }
   const bool pass = pass_sum->read();
   std::uint64_t sum = pass ? sum_in->read() : m_acc.read();
-  // The product comes from the multiplier submodule, which reads its own operand ports.
+  // The product comes from the multiplier submodule, which reads its own operand ports (through a
+  // saboteur where one is planned; the valid bits pass unchanged).
+  const operand a = m_mult.a->read();
   const operand b = m_mult.b->read();
   const bool mac = a.valid && b.valid;
   if (mac) sum += static_cast<std::uint64_t>(static_cast<std::int64_t>(m_mult.product()));
-  m_acc.write(sum);
+  m_acc.write(m_acc_saboteur ? m_acc_saboteur->pass(sum) : sum);
   if (m_counting) {
     m_counts.act_writes += 1;
     if (load) m_counts.weight_writes += m_hop;

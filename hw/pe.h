@@ -7,8 +7,9 @@
 // (the accumulator takes the sum arriving from the north). Registers: the accumulator (A bits, two's
 // complement, wraps), the activation register with its valid bit, and `weight_hop` weight registers
 // with their valid bits (1 in the design, hw/dataflow.h). Submodules: `mult`, the multiplier
-// (hw/multiplier_unit.h), and, when a weight-mult fault is planned, `mult_saboteur` in front of
-// the multiplier's weight operand (hw/saboteur.h).
+// (hw/multiplier_unit.h), and, where faults are planned (hw/saboteur.h), `mult_saboteur` in front
+// of the multiplier's weight operand, `act_mult_saboteur` in front of its activation operand and
+// `acc_saboteur` on the accumulator register's input.
 //
 // The multiplier's weight operand is the weight arriving from the north in the output-stationary
 // dataflow and the weight held in the PE in the weight-stationary one. Timing contract, on each
@@ -16,7 +17,8 @@
 //   east   <= west;
 //   weight <= north                  when load_weight (the last weight register drives south);
 //   acc    <= (pass_sum ? sum_in : acc) + (mac_en ? mult(west, weight operand) : 0),
-//   mac_en  = west.valid && weight operand.valid.
+//   mac_en  = west.valid && weight operand.valid;
+// an acc_saboteur, when planned, corrupts the accumulator's new value on its way into the register.
 // Output-stationary: load_weight always, pass_sum while draining. Weight-stationary: load_weight
 // while preloading, pass_sum always (the partial sums flow south). A value on west/north during
 // cycle t shows on east/south during cycle t + 1. The edge is two phases: evaluate() reads the
@@ -49,8 +51,12 @@ class pe : public sc_core::sc_module {
   flag_in load_weight;  // controller: the weight registers take the weight arriving from the north
   flag_in pass_sum;     // controller: the accumulator takes sum_in (plus any product)
 
-  // `cycle`: the array's current cycle, for a multiplier saboteur's fault windows.
-  pe(const sc_core::sc_module_name& name, const array_config& cfg, bool mult_saboteur, const std::uint64_t& cycle);
+  // Which saboteur submodules this PE has.
+  struct saboteurs {
+    bool weight_mult = false, act_mult = false, acc = false;
+  };
+  // `cycle`: the array's current cycle, for the saboteurs' fault windows.
+  pe(const sc_core::sc_module_name& name, const array_config& cfg, saboteurs planned, const std::uint64_t& cycle);
   const char* kind() const override { return "axsa_pe"; }
 
   // The two phases of a rising clock edge.
@@ -66,6 +72,8 @@ class pe : public sc_core::sc_module {
   multiplier_unit& mult() { return m_mult; }
   const multiplier_unit& mult() const { return m_mult; }
   saboteur* mult_saboteur() { return m_mult_saboteur.get(); }
+  saboteur* act_mult_saboteur() { return m_act_mult_saboteur.get(); }
+  hw::acc_saboteur* acc_saboteur() { return m_acc_saboteur.get(); }
   // What this PE did since construction (hw/activity.h): MACs (and those with a zero operand), and
   // writes of its activation, weight and accumulator registers. Counting can be switched off.
   struct counts {
@@ -82,6 +90,8 @@ class pe : public sc_core::sc_module {
   unsigned m_hop;
   multiplier_unit m_mult;
   std::unique_ptr<saboteur> m_mult_saboteur;
+  std::unique_ptr<saboteur> m_act_mult_saboteur;
+  std::unique_ptr<hw::acc_saboteur> m_acc_saboteur;
   clocked_reg<operand> m_east;
   std::unique_ptr<clocked_reg<operand>[]> m_weight;  // weight registers; the last one drives south
   clocked_reg<std::uint64_t> m_acc;                  // modulo 2^64, read wrapped to A bits

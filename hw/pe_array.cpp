@@ -21,11 +21,14 @@ pe_array::pe_array(const array_config& cfg)
       m_drain("drain", cfg.cols) {
   const std::size_t n = static_cast<std::size_t>(m_rows) * m_cols;
   m_link_saboteurs.resize(n);
+  m_act_link_saboteurs.resize(n);
   m_pes.reserve(n);
   for (unsigned r = 0; r < m_rows; ++r) {
     for (unsigned c = 0; c < m_cols; ++c) {
       const std::string name = "pe_" + std::to_string(r) + "_" + std::to_string(c);
-      m_pes.push_back(std::make_unique<pe>(name.c_str(), m_cfg, m_cfg.saboteurs.mult_at(r, c), m_cycle));
+      const pe::saboteurs planned{m_cfg.saboteurs.mult_at(r, c), m_cfg.saboteurs.act_mult_at(r, c),
+                                  m_cfg.saboteurs.acc_at(r, c)};
+      m_pes.push_back(std::make_unique<pe>(name.c_str(), m_cfg, planned, m_cycle));
     }
   }
   // The links: activations west to east, weights north to south (through a saboteur where one is
@@ -33,7 +36,16 @@ pe_array::pe_array(const array_config& cfg)
   for (unsigned r = 0; r < m_rows; ++r) {
     for (unsigned c = 0; c < m_cols; ++c) {
       pe& p = at(r, c);
-      p.west.bind(interface_of(c == 0 ? m_west_feeder.out[r] : at(r, c - 1).east));
+      operand_out& left = c == 0 ? m_west_feeder.out[r] : at(r, c - 1).east;
+      if (m_cfg.saboteurs.act_link_at(r, c)) {
+        const std::string name = "act_link_saboteur_" + std::to_string(r) + "_" + std::to_string(c);
+        auto& sab = m_act_link_saboteurs[static_cast<std::size_t>(r) * m_cols + c];
+        sab = std::make_unique<saboteur>(name.c_str(), m_cfg.data_bits, m_cycle);
+        sab->in.bind(interface_of(left));
+        p.west.bind(interface_of(sab->out));
+      } else {
+        p.west.bind(interface_of(left));
+      }
       operand_out& above = r == 0 ? m_north_feeder.out[c] : at(r - 1, c).south;
       if (m_cfg.saboteurs.link_at(r, c)) {
         const std::string name = "link_saboteur_" + std::to_string(r) + "_" + std::to_string(c);
@@ -68,24 +80,36 @@ const char* pe_array::evaluation() const {
 void pe_array::set_faults(std::vector<faults::fault> list) {
   for (const auto& f : list) {
     f.validate(m_cfg);
-    const bool link = f.site == faults::fault_site::weight_link;
-    const bool placed = link ? m_cfg.saboteurs.link_at(f.row, f.col) : m_cfg.saboteurs.mult_at(f.row, f.col);
+    const saboteur_plan& plan = m_cfg.saboteurs;
+    const char* where = nullptr;
+    bool placed = false;
+    switch (f.site) {
+      case faults::fault_site::weight_link: placed = plan.link_at(f.row, f.col); where = "north input"; break;
+      case faults::fault_site::weight_mult: placed = plan.mult_at(f.row, f.col); where = "multiplier weight operand"; break;
+      case faults::fault_site::act_link: placed = plan.act_link_at(f.row, f.col); where = "west input"; break;
+      case faults::fault_site::act_mult: placed = plan.act_mult_at(f.row, f.col); where = "multiplier activation operand"; break;
+      case faults::fault_site::acc: placed = plan.acc_at(f.row, f.col); where = "accumulator"; break;
+    }
     if (!placed) {
-      throw config_error(std::string("a weight-") + (link ? "link" : "mult") + " fault on PE (" + std::to_string(f.row) +
-                         "," + std::to_string(f.col) + ") needs a saboteur on its " +
-                         (link ? "north input" : "multiplier operand") +
+      throw config_error(std::string("a ") + faults::to_string(f.site) + " fault on PE (" + std::to_string(f.row) + "," +
+                         std::to_string(f.col) + ") needs a saboteur on its " + where +
                          ", which the structural array did not place (plan it before the array is built)");
     }
   }
   // Each saboteur gets the faults of its site, in list order.
-  std::vector<std::vector<faults::fault>> link(m_pes.size()), mult(m_pes.size());
+  std::vector<std::vector<faults::fault>> per_site[faults::fault_site_count];
+  for (auto& v : per_site) v.resize(m_pes.size());
   for (const auto& f : list) {
     const std::size_t i = static_cast<std::size_t>(f.row) * m_cols + f.col;
-    (f.site == faults::fault_site::weight_link ? link : mult)[i].push_back(f);
+    per_site[static_cast<unsigned>(f.site)][i].push_back(f);
   }
+  auto of = [&](faults::fault_site s, std::size_t i) { return std::move(per_site[static_cast<unsigned>(s)][i]); };
   for (std::size_t i = 0; i < m_pes.size(); ++i) {
-    if (m_link_saboteurs[i]) m_link_saboteurs[i]->set_faults(std::move(link[i]));
-    if (saboteur* s = m_pes[i]->mult_saboteur()) s->set_faults(std::move(mult[i]));
+    if (m_link_saboteurs[i]) m_link_saboteurs[i]->set_faults(of(faults::fault_site::weight_link, i));
+    if (m_act_link_saboteurs[i]) m_act_link_saboteurs[i]->set_faults(of(faults::fault_site::act_link, i));
+    if (saboteur* s = m_pes[i]->mult_saboteur()) s->set_faults(of(faults::fault_site::weight_mult, i));
+    if (saboteur* s = m_pes[i]->act_mult_saboteur()) s->set_faults(of(faults::fault_site::act_mult, i));
+    if (acc_saboteur* s = m_pes[i]->acc_saboteur()) s->set_faults(of(faults::fault_site::acc, i));
   }
   m_faults = std::move(list);
 }

@@ -1,8 +1,10 @@
 // The structural engine: the array as SystemC modules a reader can find and a student can change.
 // R x C `pe` modules (hw/pe.h) named pe_<r>_<c>, each with its multiplier submodule; the west and
 // north feeders and the drain ports (hw/edge_modules.h); saboteur modules on the PEs' north inputs
-// (link_saboteur_<r>_<c>, between PE (r-1, c).south and PE (r, c).north) and inside PEs on the
-// multiplier's weight operand (pe_<r>_<c>.mult_saboteur) where cfg.saboteurs plans them; and the
+// (link_saboteur_<r>_<c>, between PE (r-1, c).south and PE (r, c).north) and west inputs
+// (act_link_saboteur_<r>_<c>, between PE (r, c-1).east and PE (r, c).west), and inside PEs on the
+// multiplier's operands and the accumulator (pe_<r>_<c>.mult_saboteur, .act_mult_saboteur,
+// .acc_saboteur) where cfg.saboteurs plans them; and the
 // controller, step(), which sequences folds and their stages by the dataflow descriptor
 // (hw/dataflow.h): it loads the feeders from its schedule, drives the PEs' `load_weight` and
 // `pass_sum` and takes the outputs from the drain ports. The modules are created as children of the module under construction (the
@@ -62,6 +64,8 @@ class pe_array final : public array_engine {
   const pe& at(unsigned r, unsigned c) const { return *m_pes[static_cast<std::size_t>(r) * m_cols + c]; }
   // The saboteur on PE (r, c)'s north input, or nullptr where none is planned.
   saboteur* link_saboteur(unsigned r, unsigned c) { return m_link_saboteurs[static_cast<std::size_t>(r) * m_cols + c].get(); }
+  // The saboteur on PE (r, c)'s west input, or nullptr where none is planned.
+  saboteur* act_link_saboteur(unsigned r, unsigned c) { return m_act_link_saboteurs[static_cast<std::size_t>(r) * m_cols + c].get(); }
 
  private:
   void begin_fold();
@@ -78,6 +82,7 @@ class pe_array final : public array_engine {
   feeder m_north_feeder;
   drain_bank m_drain;
   std::vector<std::unique_ptr<saboteur>> m_link_saboteurs;  // R*C, nullptr where none
+  std::vector<std::unique_ptr<saboteur>> m_act_link_saboteurs;  // R*C, nullptr where none
   std::vector<std::unique_ptr<pe>> m_pes;                   // R*C, row-major
 
   const multiplier* m_mult = nullptr;

@@ -10,10 +10,25 @@ saboteur::saboteur(const sc_core::sc_module_name& name, unsigned data_bits, cons
 saboteur_plan plan_for(const std::vector<faults::fault>& list) {
   saboteur_plan plan;
   for (const auto& f : list) {
-    auto& sites = f.site == faults::fault_site::weight_link ? plan.links : plan.mults;
-    sites.emplace_back(f.row, f.col);
+    switch (f.site) {
+      case faults::fault_site::weight_link: plan.links.emplace_back(f.row, f.col); break;
+      case faults::fault_site::weight_mult: plan.mults.emplace_back(f.row, f.col); break;
+      case faults::fault_site::act_link: plan.act_links.emplace_back(f.row, f.col); break;
+      case faults::fault_site::act_mult: plan.act_mults.emplace_back(f.row, f.col); break;
+      case faults::fault_site::acc: plan.accs.emplace_back(f.row, f.col); break;
+    }
   }
   return plan;
+}
+
+void plan_everywhere(saboteur_plan& plan, faults::fault_site site) {
+  switch (site) {
+    case faults::fault_site::weight_link: plan.every_link = true; break;
+    case faults::fault_site::weight_mult: plan.every_mult = true; break;
+    case faults::fault_site::act_link: plan.every_act_link = true; break;
+    case faults::fault_site::act_mult: plan.every_act_mult = true; break;
+    case faults::fault_site::acc: plan.every_acc = true; break;
+  }
 }
 
 }  // namespace axsa::hw

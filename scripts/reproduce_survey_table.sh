@@ -33,7 +33,7 @@ Options:
                      time, so the fully connected layers use only the first PE row
   --operand-align A  low or high: where the INT8 data sit in the 12-bit multipliers (default: low;
                      docs/quantization.md "Operand alignment"); passed to every campaign and infer
-  --site S           weight-link or weight-mult (default: weight-link)
+  --site S           a fault site or a comma-separated list (axsa campaign --site; default: weight-link)
   --faults F         stuck-at, bit-flip or all (default: stuck-at)
   --seed S           fault-sampling seed (default: 1)
   --logits L         dequantized or requantized: how outputs are read before classification

@@ -52,7 +52,7 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
   auto prep = std::make_unique<prepared_campaign>();
   prep->engine = faults::parse_campaign_engine(vm["engine"].as<std::string>());
   const faults::campaign_engine engine = prep->engine;
-  const faults::fault_site site = faults::parse_site(vm["site"].as<std::string>());
+  const std::vector<faults::fault_site> sites = faults::parse_sites(vm["site"].as<std::string>());
   const faults::fault_set set = faults::parse_fault_set(vm["faults"].as<std::string>());
   const double confidence = vm["confidence"].as<double>(), margin = vm["margin"].as<double>(), p = vm["p"].as<double>();
   if (!(confidence > 0 && confidence < 1)) throw config_error("--confidence must lie strictly between 0 and 1");
@@ -98,7 +98,7 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
   const faults::golden_reference& golden = *prep->golden;
   prep->golden_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
 
-  const faults::fault_space space(site, set, cfg.rows, cfg.cols, cfg.data_bits, golden.cycles());
+  const faults::fault_space space(sites, set, cfg.rows, cfg.cols, cfg.data_bits, cfg.acc_bits, golden.cycles());
   const std::uint64_t population = space.size();
   const bool exhaustive = vm.count("exhaustive") > 0;
   if (exhaustive && population > 50'000'000) {
@@ -120,7 +120,7 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
   cc.mult_eval = vm["mult-eval"].as<std::string>();
   cc.operand_align = hw::to_string(cfg.align);
   cc.engine = faults::to_string(engine);
-  cc.site = faults::to_string(site);
+  cc.site = faults::to_string(sites);
   cc.fault_types = faults::to_string(set);
   cc.first_image = first;
   cc.images = count;
@@ -240,9 +240,12 @@ int run_campaign(const std::vector<std::string>& args) {
     ("images", po::value<long long>()->default_value(100), "test images every fault runs over")
     ("first", po::value<long long>()->default_value(0), "index of the first test image")
     ("batch", po::value<long long>(), "images per GEMM batch (default: R)")
-    ("site", po::value<std::string>()->default_value("weight-link"), "weight-link or weight-mult")
+    ("site", po::value<std::string>()->default_value("weight-link"),
+     "weight-link, weight-mult, act-link, act-mult or acc, or a comma-separated list of them "
+     "(the fault space spans every site listed; docs/faults.md)")
     ("faults", po::value<std::string>()->default_value("stuck-at"),
-     "stuck-at (2 x W x R*C, whole run), bit-flip (W x R*C x golden cycles, one cycle) or all")
+     "stuck-at (2 x B x R*C per site, whole run), bit-flip (B x R*C x golden cycles, one cycle) or all; "
+     "B = W bits, A for acc")
     ("confidence", po::value<double>()->default_value(0.99, "0.99"), "confidence level of the sample size")
     ("margin", po::value<double>()->default_value(0.01, "0.01"), "margin of error of the sample size")
     ("p", po::value<double>()->default_value(0.5, "0.5"), "estimated probability of a failure (0.5: conservative)")

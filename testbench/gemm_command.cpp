@@ -65,6 +65,9 @@ void print_module(std::ostream& os, const sc_core::sc_object& obj, unsigned dept
   if (const auto* s = dynamic_cast<const hw::saboteur*>(&obj)) {
     for (const auto& f : s->fault_list()) os << " fault " << faults::describe(f);
   }
+  if (const auto* s = dynamic_cast<const hw::acc_saboteur*>(&obj)) {
+    for (const auto& f : s->fault_list()) os << " fault " << faults::describe(f);
+  }
   os << "\n";
   for (const sc_core::sc_object* child : obj.get_child_objects()) print_module(os, *child, depth + 1);
 }

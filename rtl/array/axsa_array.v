@@ -11,7 +11,7 @@
 // verilated model reads them by hierarchical name (g_row[r].g_col[c].u_pe, axsa_pe.v), because
 // flattening R*C registers into wide output ports costs Verilator a tenfold slowdown.
 //
-// Vectors are flattened: PE (r, c) owns bits [(r*C + c)*W +: W] of a mask vector, row r bits
+// Vectors are flattened: PE (r, c) owns bits [(r*C + c)*W +: W] of a mask vector ([(r*C + c)*A +: A] of an acc_* one), row r bits
 // [r*X +: X] of a per-row vector, column c bits [c*X +: X] of a per-column vector.
 module axsa_array #(
   parameter R = 4,   // PE rows
@@ -29,13 +29,23 @@ module axsa_array #(
   input              drain,
   // Operand alignment of every PE's multiplier (axsa_pe): 0 low, 1 high. A strap: held for a run.
   input              align_high,
-  // Fault masks on the weight arriving at each PE (axsa_pe).
+  // Fault masks of each PE (axsa_pe): on the weight arriving from the north (link_*, mult_*), the
+  // activation arriving from the west (act_link_*, act_mult_*) and the accumulator's input (acc_*).
   input  [R*C*W-1:0] link_clear,
   input  [R*C*W-1:0] link_set,
   input  [R*C*W-1:0] link_flip,
   input  [R*C*W-1:0] mult_clear,
   input  [R*C*W-1:0] mult_set,
   input  [R*C*W-1:0] mult_flip,
+  input  [R*C*W-1:0] act_link_clear,
+  input  [R*C*W-1:0] act_link_set,
+  input  [R*C*W-1:0] act_link_flip,
+  input  [R*C*W-1:0] act_mult_clear,
+  input  [R*C*W-1:0] act_mult_set,
+  input  [R*C*W-1:0] act_mult_flip,
+  input  [R*C*A-1:0] acc_clear,
+  input  [R*C*A-1:0] acc_set,
+  input  [R*C*A-1:0] acc_flip,
   // The bottom row's accumulators while draining, else zero.
   output [C*A-1:0]   drain_out,
   // What leaves the array: the east registers of column C-1, the south registers of row R-1.
@@ -95,6 +105,15 @@ module axsa_array #(
           .mult_clear   (mult_clear[P*W +: W]),
           .mult_set     (mult_set[P*W +: W]),
           .mult_flip    (mult_flip[P*W +: W]),
+          .act_link_clear(act_link_clear[P*W +: W]),
+          .act_link_set (act_link_set[P*W +: W]),
+          .act_link_flip(act_link_flip[P*W +: W]),
+          .act_mult_clear(act_mult_clear[P*W +: W]),
+          .act_mult_set (act_mult_set[P*W +: W]),
+          .act_mult_flip(act_mult_flip[P*W +: W]),
+          .acc_clear    (acc_clear[P*A +: A]),
+          .acc_set      (acc_set[P*A +: A]),
+          .acc_flip     (acc_flip[P*A +: A]),
           .out_act      (act_q[P*W +: W]),
           .out_act_valid(act_valid_q[P]),
           .out_wgt      (wgt_q[P*W +: W]),

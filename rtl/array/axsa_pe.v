@@ -2,15 +2,18 @@
 // hw::array_core's PE; docs/rtl.md maps every register to the model).
 //
 // Registers (all update on the rising edge of clk; rst is synchronous and clears them all):
-//   out_act / out_act_valid : the activation and its valid bit received last cycle, towards the east
+//   out_act / out_act_valid : the activation (after act-link faults) and its valid bit received last cycle, towards the east
 //   out_wgt / out_wgt_valid : the weight (after link faults) and its valid bit, towards the south
 //   out_acc                 : A-bit accumulator, two's complement, wraps
 // Combinational: mac_en = in_act_valid & in_wgt_valid & ~drain.
-// Edge: out_act <= in_act; out_wgt <= wgt_link; out_acc <= drain ? in_acc : out_acc + (mac_en ? product : 0).
+// Edge: out_act <= act_link; out_wgt <= wgt_link;
+//       out_acc <= acc_masks(drain ? in_acc : out_acc + (mac_en ? product : 0)).
 //
-// Faults on the weight arriving from the north, as masks (v' = ((v & ~clear) | set) ^ flip):
-//   link_* : the corrupted weight is multiplied and forwarded south;
-//   mult_* : applied after the link masks, to the multiplier operand only.
+// Faults as masks (v' = ((v & ~clear) | set) ^ flip):
+//   link_* : on the weight arriving from the north: multiplied and forwarded south;
+//   mult_* : applied after the link masks, to the multiplier's weight operand only;
+//   act_link_*, act_mult_* : the same on the activation arriving from the west (forwarded east);
+//   acc_* (A bits) : on the value the accumulator register takes at the edge, in every cycle.
 //
 // Multiplier: the module named by `AXSA_MULT_MODULE (ports A, B: N bits, O: 2N bits) with the
 // parameter list `AXSA_MULT_PARAMS, both chosen at verilation; default axsa_mul_exact #(.N(N)).
@@ -45,6 +48,15 @@ module axsa_pe #(
   input      [W-1:0] mult_clear,
   input      [W-1:0] mult_set,
   input      [W-1:0] mult_flip,
+  input      [W-1:0] act_link_clear,
+  input      [W-1:0] act_link_set,
+  input      [W-1:0] act_link_flip,
+  input      [W-1:0] act_mult_clear,
+  input      [W-1:0] act_mult_set,
+  input      [W-1:0] act_mult_flip,
+  input      [A-1:0] acc_clear,
+  input      [A-1:0] acc_set,
+  input      [A-1:0] acc_flip,
   // The registers and mac_en are readable from a verilated model (rtl/array/rtl_array.h) by name;
   // the metacomment is a comment to every other tool.
   output reg [W-1:0] out_act       /*verilator public_flat_rd*/,
@@ -57,6 +69,8 @@ module axsa_pe #(
 
   wire [W-1:0] wgt_link = ((in_wgt & ~link_clear) | link_set) ^ link_flip;
   wire [W-1:0] wgt_mult = ((wgt_link & ~mult_clear) | mult_set) ^ mult_flip;
+  wire [W-1:0] act_link = ((in_act & ~act_link_clear) | act_link_set) ^ act_link_flip;
+  wire [W-1:0] act_mult = ((act_link & ~act_mult_clear) | act_mult_set) ^ act_mult_flip;
 
   // Operands: sign-extended from W to N bits (low), or W bits on top of N-W zeros (high).
   wire [N-1:0] op_a;
@@ -67,11 +81,11 @@ module axsa_pe #(
   generate
     if (N > W) begin : g_extend_ops
       localparam integer S = N - W;
-      assign op_a = align_high ? {in_act, {S{1'b0}}} : {{S{in_act[W-1]}}, in_act};
+      assign op_a = align_high ? {act_mult, {S{1'b0}}} : {{S{act_mult[W-1]}}, act_mult};
       assign op_b = align_high ? {wgt_mult, {S{1'b0}}} : {{S{wgt_mult[W-1]}}, wgt_mult};
       assign scaled = align_high ? {{(2 * S){product[2*N-1]}}, product[2*N-1:2*S]} : product;
     end else begin : g_same_ops
-      assign op_a = in_act;
+      assign op_a = act_mult;
       assign op_b = wgt_mult;
       assign scaled = product;  // N == W: high is low
       wire unused_align_high = align_high;
@@ -94,6 +108,10 @@ module axsa_pe #(
 
   assign mac_en = in_act_valid & in_wgt_valid & ~drain;
 
+  // The accumulator's next value, through the acc fault masks on its way into the register.
+  wire [A-1:0] acc_next = drain ? in_acc : (mac_en ? out_acc + addend : out_acc);
+  wire [A-1:0] acc_d = ((acc_next & ~acc_clear) | acc_set) ^ acc_flip;
+
   always @(posedge clk) begin
     if (rst) begin
       out_act       <= {W{1'b0}};
@@ -102,12 +120,11 @@ module axsa_pe #(
       out_wgt_valid <= 1'b0;
       out_acc       <= {A{1'b0}};
     end else begin
-      out_act       <= in_act;
+      out_act       <= act_link;
       out_act_valid <= in_act_valid;
       out_wgt       <= wgt_link;
       out_wgt_valid <= in_wgt_valid;
-      if (drain) out_acc <= in_acc;
-      else if (mac_en) out_acc <= out_acc + addend;
+      out_acc       <= acc_d;
     end
   end
 

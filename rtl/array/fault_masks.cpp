@@ -5,14 +5,14 @@
 
 namespace axsa::rtl {
 
-std::int32_t weight_masks::apply(std::int32_t value, unsigned data_bits) const {
-  const std::uint32_t u = ((static_cast<std::uint32_t>(value) & ~clear) | set) ^ flip;
+std::int32_t bit_masks::apply(std::int32_t value, unsigned data_bits) const {
+  const auto u = static_cast<std::uint32_t>(((static_cast<std::uint64_t>(static_cast<std::uint32_t>(value)) & ~clear) | set) ^ flip);
   const unsigned shift = 32 - data_bits;
   return static_cast<std::int32_t>(u << shift) >> shift;
 }
 
-void compose(weight_masks& m, const faults::fault& f) {
-  const std::uint32_t b = 1u << f.bit;
+void compose(bit_masks& m, const faults::fault& f) {
+  const std::uint64_t b = std::uint64_t{1} << f.bit;
   switch (f.kind) {
     case faults::fault_kind::stuck_at_0:
       m.clear |= b;
@@ -40,7 +40,7 @@ fault_mask_plan::fault_mask_plan(std::vector<faults::fault> list, unsigned rows,
     auto it = slot.find(key);
     if (it == slot.end()) {
       it = slot.emplace(key, m_pes.size()).first;
-      m_pes.push_back({f.row, f.col, {}, {}});
+      m_pes.push_back({f.row, f.col, {}});
       m_faults_of_pe.emplace_back();
     }
     m_faults_of_pe[it->second].push_back(i);
@@ -49,14 +49,11 @@ fault_mask_plan::fault_mask_plan(std::vector<faults::fault> list, unsigned rows,
 
 const std::vector<fault_mask_plan::pe_masks>& fault_mask_plan::at(std::uint64_t cycle) {
   for (std::size_t p = 0; p < m_pes.size(); ++p) {
-    weight_masks link, mult;
+    for (bit_masks& m : m_pes[p].site) m = bit_masks{};
     for (std::size_t i : m_faults_of_pe[p]) {
       const auto& f = m_faults[i];
-      if (!f.active(cycle)) continue;
-      compose(f.site == faults::fault_site::weight_link ? link : mult, f);
+      if (f.active(cycle)) compose(m_pes[p].site[static_cast<unsigned>(f.site)], f);
     }
-    m_pes[p].link = link;
-    m_pes[p].mult = mult;
   }
   return m_pes;
 }

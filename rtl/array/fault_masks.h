@@ -1,5 +1,6 @@
-// Faults as the RTL array takes them: per PE and site, three W-bit masks on the weight arriving
-// from the north, v' = ((v & ~clear) | set) ^ flip (rtl/array/axsa_pe.v). Stuck-at-0 clears a bit,
+// Faults as the RTL array takes them: per PE and site, three masks on the value the site carries
+// (W bits on an operand, A bits on the accumulator's input), v' = ((v & ~clear) | set) ^ flip
+// (rtl/array/axsa_pe.v). Stuck-at-0 clears a bit,
 // stuck-at-1 sets it, a bit-flip inverts it; composing the faults active on one PE and site in
 // list order gives one mask triple, because each bit only ever becomes itself, 0, 1 or its inverse.
 #pragma once
@@ -11,18 +12,18 @@
 
 namespace axsa::rtl {
 
-struct weight_masks {
-  std::uint32_t clear = 0, set = 0, flip = 0;
+struct bit_masks {
+  std::uint64_t clear = 0, set = 0, flip = 0;
 
   // The corrupted form of a data_bits-wide value (given sign-extended), sign-extended again.
   std::int32_t apply(std::int32_t value, unsigned data_bits) const;
   bool identity() const { return clear == 0 && set == 0 && flip == 0; }
-  bool operator==(const weight_masks& o) const { return clear == o.clear && set == o.set && flip == o.flip; }
-  bool operator!=(const weight_masks& o) const { return !(*this == o); }
+  bool operator==(const bit_masks& o) const { return clear == o.clear && set == o.set && flip == o.flip; }
+  bool operator!=(const bit_masks& o) const { return !(*this == o); }
 };
 
 // m followed by f.
-void compose(weight_masks& m, const faults::fault& f);
+void compose(bit_masks& m, const faults::fault& f);
 
 // The masks of every PE that some fault names, cycle by cycle.
 class fault_mask_plan {
@@ -31,7 +32,8 @@ class fault_mask_plan {
 
   struct pe_masks {
     unsigned row, col;
-    weight_masks link, mult;
+    bit_masks site[faults::fault_site_count];  // indexed by fault_site
+    const bit_masks& of(faults::fault_site s) const { return site[static_cast<unsigned>(s)]; }
   };
   // The PEs the list names (each once), with the masks of the faults active at `cycle`.
   const std::vector<pe_masks>& at(std::uint64_t cycle);

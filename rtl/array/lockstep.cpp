@@ -142,10 +142,16 @@ lockstep_result run_lockstep(const array_entry& rtl, hw::array_engine& core, con
     // The model applies faults only while it runs a job: so do the masks.
     const bool busy = cycle < total;
     for (const auto& pe : masks.at(cycle)) {
-      const weight_masks& l = busy ? pe.link : weight_masks{};
-      const weight_masks& m = busy ? pe.mult : weight_masks{};
-      dut->set_link_masks(pe.row, pe.col, l.clear, l.set, l.flip);
-      dut->set_mult_masks(pe.row, pe.col, m.clear, m.set, m.flip);
+      using faults::fault_site;
+      auto at = [&](fault_site site) { return busy ? pe.of(site) : bit_masks{}; };
+      const bit_masks l = at(fault_site::weight_link), m = at(fault_site::weight_mult);
+      const bit_masks al = at(fault_site::act_link), am = at(fault_site::act_mult), acc = at(fault_site::acc);
+      auto w32 = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };
+      dut->set_link_masks(pe.row, pe.col, w32(l.clear), w32(l.set), w32(l.flip));
+      dut->set_mult_masks(pe.row, pe.col, w32(m.clear), w32(m.set), w32(m.flip));
+      dut->set_act_link_masks(pe.row, pe.col, w32(al.clear), w32(al.set), w32(al.flip));
+      dut->set_act_mult_masks(pe.row, pe.col, w32(am.clear), w32(am.set), w32(am.flip));
+      dut->set_acc_masks(pe.row, pe.col, acc.clear, acc.set, acc.flip);
     }
     dut->settle();
 
@@ -227,16 +233,24 @@ lockstep_result compare_engines(hw::array_engine& a, hw::array_engine& b, const 
 
 std::vector<faults::fault> random_faults(std::size_t count, unsigned rows, unsigned cols, unsigned data_bits,
                                          std::uint64_t cycles, std::mt19937_64& rng) {
+  return random_faults(count, rows, cols, data_bits, 0, cycles, rng,
+                       {faults::fault_site::weight_link, faults::fault_site::weight_mult});
+}
+
+std::vector<faults::fault> random_faults(std::size_t count, unsigned rows, unsigned cols, unsigned data_bits,
+                                         unsigned acc_bits, std::uint64_t cycles, std::mt19937_64& rng,
+                                         const std::vector<faults::fault_site>& sites) {
+  if (sites.empty()) throw config_error("random_faults: no fault site to draw from");
   auto below = [&rng](std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng); };
   const std::uint64_t span = std::max<std::uint64_t>(cycles, 1);
   std::vector<faults::fault> out;
   while (out.size() < count) {
     faults::fault f;
-    f.site = below(2) ? faults::fault_site::weight_mult : faults::fault_site::weight_link;
+    f.site = sites[below(sites.size())];
     f.kind = static_cast<faults::fault_kind>(below(3));
     f.row = static_cast<unsigned>(below(rows));
     f.col = static_cast<unsigned>(below(cols));
-    f.bit = static_cast<unsigned>(below(data_bits));
+    f.bit = static_cast<unsigned>(below(f.site == faults::fault_site::acc ? acc_bits : data_bits));
     switch (below(3)) {
       case 0:  // transient: one cycle
         f.first_cycle = f.last_cycle = below(span);

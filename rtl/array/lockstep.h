@@ -82,10 +82,14 @@ std::optional<mismatch> compare_snapshots(const array_snapshot& model, const arr
                                           unsigned cols, std::uint64_t& compared);
 
 // `count` random faults for an array of rows x cols and data_bits, in a run of `cycles` cycles:
-// uniform site, kind, PE and bit; windows a third each one cycle, a random span, the whole run.
+// uniform weight site (link or mult), kind, PE and bit; windows a third each one cycle, a random span, the whole run.
 // Faults may share a PE and site; they compose in list order on both sides (docs/rtl.md).
 std::vector<faults::fault> random_faults(std::size_t count, unsigned rows, unsigned cols, unsigned data_bits,
                                          std::uint64_t cycles, std::mt19937_64& rng);
+// The same over the given sites (acc faults on bits 0..acc_bits-1), the site uniform among them.
+std::vector<faults::fault> random_faults(std::size_t count, unsigned rows, unsigned cols, unsigned data_bits,
+                                         unsigned acc_bits, std::uint64_t cycles, std::mt19937_64& rng,
+                                         const std::vector<faults::fault_site>& sites);
 
 // The multiplier the model should use for a configuration (rtl::make_multiplier, table mode: native
 // products when the design is exact) with the data placed as `align` says; the RTL is strapped to the

@@ -49,6 +49,13 @@ class rtl_array {
                               std::uint32_t flip) = 0;
   virtual void set_mult_masks(unsigned row, unsigned col, std::uint32_t clear, std::uint32_t set,
                               std::uint32_t flip) = 0;
+  // The same on the activation arriving from the west (act-link: used and forwarded east; act-mult:
+  // the multiplier operand only), and A bits on the value the accumulator register takes (acc).
+  virtual void set_act_link_masks(unsigned row, unsigned col, std::uint32_t clear, std::uint32_t set,
+                                  std::uint32_t flip) = 0;
+  virtual void set_act_mult_masks(unsigned row, unsigned col, std::uint32_t clear, std::uint32_t set,
+                                  std::uint32_t flip) = 0;
+  virtual void set_acc_masks(unsigned row, unsigned col, std::uint64_t clear, std::uint64_t set, std::uint64_t flip) = 0;
 
   virtual void reset() = 0;
   virtual void settle() = 0;

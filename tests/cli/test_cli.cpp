@@ -250,6 +250,32 @@ TEST(cli, campaign_structural_engine_agrees_with_the_shortcut) {
   EXPECT_NE(summary["shortcut"].find("faults=10"), std::string::npos) << summary["shortcut"];
 }
 
+// --site takes a list: the space spans every site listed (population = the sum of the sites' spaces),
+// the shortcut and the full structural run agree on its sample, and bad lists are one-line errors.
+TEST(cli, campaign_site_list_spans_every_site_and_engines_agree) {
+  std::map<std::string, std::string> summary;
+  for (const std::string engine : {"shortcut", "structural"}) {
+    const std::string db = testing::TempDir() + "cli_sites_" + engine + "_" + std::to_string(getpid()) + ".db";
+    const auto r = run("campaign --rows 4 --cols 4 --images 2 --margin 0.2 --confidence 0.8 --calibration 100 "
+                       "--acc-bits 20 --site act-link,acc,act-mult --engine " + engine + " --out " + db + " --overwrite --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Stuck-at: 2 x 8 x 16 for each activation site, 2 x 20 x 16 for the accumulators.
+    EXPECT_EQ(json_number(r.out, "population"), 2.0 * 8 * 16 * 2 + 2.0 * 20 * 16) << r.out;
+    std::string classes;
+    for (const char* key : {"faults", "pairs", "masked", "tolerable", "critical", "crash", "hang"})
+      classes += std::string(key) + "=" + std::to_string(json_number(r.out, key)) + " ";
+    summary[engine] = classes;
+    std::filesystem::remove(db);
+  }
+  EXPECT_EQ(summary["structural"], summary["shortcut"]);
+  for (const char* bad : {"acc,acc", "act-link,", "weights"}) {
+    const auto r = run(std::string("campaign --rows 4 --cols 4 --images 2 --site ") + bad + " --out /tmp/never.db");
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find("fault site"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
 // --logits requantized reaches the campaign's classification, is stored and reported, and a resume
 // with the other convention is refused; bad values are one-line errors.
 TEST(cli, campaign_logits_convention_is_stored_reported_and_checked_on_resume) {

@@ -128,6 +128,47 @@ TEST(classify, each_class_and_its_boundaries) {
   EXPECT_EQ(classify(0, {0.4, 0.4, 0.2}, {0.4, 0.4, 0.2}).golden_label, 0);
 }
 
+// Several sites: the sites' spaces one after the other, each of its own width (A bits for acc).
+TEST(fault_space, site_lists_concatenate_per_site_spaces) {
+  const std::vector<fault_site> sites = {fault_site::act_link, fault_site::acc, fault_site::weight_mult};
+  const fault_space space(sites, fault_set::all, 4, 3, 8, 20, 50);
+  const std::uint64_t act = 2u * 8 * 12 + 8u * 12 * 50, acc = 2u * 20 * 12 + 20u * 12 * 50;
+  EXPECT_EQ(space.size(), act + acc + act);
+  ASSERT_EQ(space.parts().size(), 3u);
+  EXPECT_EQ(space.parts()[1].first, act);
+  EXPECT_EQ(space.parts()[1].bits, 20u);
+  // The first and last index of every part, and the acc part's top bit.
+  EXPECT_EQ(space.at(0).site, fault_site::act_link);
+  EXPECT_EQ(space.at(act - 1).site, fault_site::act_link);
+  EXPECT_EQ(space.at(act).site, fault_site::acc);
+  EXPECT_EQ(space.at(act + 19).bit, 19u);
+  EXPECT_EQ(space.at(act + acc - 1).site, fault_site::acc);
+  EXPECT_EQ(space.at(act + acc - 1).kind, fault_kind::bit_flip);
+  EXPECT_EQ(space.at(act + acc - 1).first_cycle, 49u);
+  EXPECT_EQ(space.at(act + acc).site, fault_site::weight_mult);
+  EXPECT_EQ(space.at(space.size() - 1).site, fault_site::weight_mult);
+  EXPECT_THROW(space.at(space.size()), config_error);
+  // A one-site list is the one-site space, index for index.
+  const fault_space one({fault_site::weight_link}, fault_set::all, 4, 3, 8, 32, 50);
+  const fault_space old(fault_site::weight_link, fault_set::all, 4, 3, 8, 50);
+  ASSERT_EQ(one.size(), old.size());
+  for (std::uint64_t i = 0; i < one.size(); i += 37) EXPECT_EQ(one.at(i), old.at(i));
+  // Every index of a small mixed space is a distinct fault that validates.
+  hw::array_config cfg;
+  cfg.rows = 2;
+  cfg.cols = 2;
+  cfg.acc_bits = 12;
+  const fault_space small({fault_site::acc, fault_site::act_mult}, fault_set::all, 2, 2, 8, 12, 3);
+  std::set<std::string> seen;
+  for (std::uint64_t i = 0; i < small.size(); ++i) {
+    const fault f = small.at(i);
+    EXPECT_NO_THROW(f.validate(cfg)) << describe(f);
+    seen.insert(describe(f));
+  }
+  EXPECT_EQ(seen.size(), small.size());
+  EXPECT_THROW(fault_space(std::vector<fault_site>{}, fault_set::stuck_at, 2, 2, 8, 12, 3), config_error);
+}
+
 TEST(fault_space, sizes_order_and_sampling) {
   const fault_space stuck(fault_site::weight_link, fault_set::stuck_at, 28, 28, 8, 1000);
   EXPECT_EQ(stuck.size(), 2u * 8 * 784);  // the survey's 2 x K x M

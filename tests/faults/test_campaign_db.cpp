@@ -819,7 +819,8 @@ TEST_F(campaign_db_test, stored_configs_no_campaign_could_have_are_refused_namin
       {"rows", "0", [](campaign_config& c) { c.rows = 0; }},
       {"cols", "0", [](campaign_config& c) { c.cols = 0; }},
       {"cols", "129", [](campaign_config& c) { c.cols = 129; }},
-      {"site", "acc", [](campaign_config& c) { c.site = "acc"; }},
+      {"site", "accumulator", [](campaign_config& c) { c.site = "accumulator"; }},
+      {"site", "acc,acc", [](campaign_config& c) { c.site = "acc,acc"; }},
       {"fault_types", "some", [](campaign_config& c) { c.fault_types = "some"; }},
   };
   for (std::size_t i = 0; i < cases.size(); ++i) {

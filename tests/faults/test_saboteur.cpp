@@ -222,5 +222,48 @@ TEST(saboteur_faults, numbers_out_of_their_range_are_refused_not_wrapped) {
   EXPECT_EQ(f.first_cycle, std::numeric_limits<std::uint64_t>::max());
 }
 
+// The sites beyond the weight path: every one parses and prints back; the bit is checked against the
+// site's width (W for operands, A for the accumulator); lists of sites parse in order, each once.
+TEST(saboteur_faults, activation_and_accumulator_sites_parse_and_validate_per_site) {
+  hw::array_config cfg;
+  cfg.rows = 4;
+  cfg.cols = 4;
+  cfg.data_bits = 8;
+  cfg.acc_bits = 20;
+  for (const char* text : {"act-link:stuck-at-1:3:0:7", "act-mult:bit-flip:0:3:0:5:9", "acc:stuck-at-0:2:2:19:0:0"}) {
+    const fault f = faults::parse_fault(text);
+    EXPECT_EQ(faults::describe(f), text);
+    EXPECT_NO_THROW(f.validate(cfg)) << text;
+  }
+  EXPECT_EQ(faults::parse_fault("acc:bit-flip:0:0:0").site, fault_site::acc);
+  EXPECT_EQ(faults::parse_fault("act-mult:bit-flip:0:0:0").site, fault_site::act_mult);
+  // Bit 8 of an 8-bit activation is refused; bit 8 of a 20-bit accumulator is fine, bit 20 not.
+  EXPECT_THROW(faults::parse_fault("act-link:stuck-at-1:0:0:8").validate(cfg), config_error);
+  EXPECT_NO_THROW(faults::parse_fault("acc:stuck-at-1:0:0:8").validate(cfg));
+  try {
+    faults::parse_fault("acc:stuck-at-1:0:0:20").validate(cfg);
+    ADD_FAILURE() << "bit 20 of a 20-bit accumulator was accepted";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("20-bit accumulator (bits 0..19)"), std::string::npos) << e.what();
+  }
+  // 64-bit accumulators: bit 63 of the register word.
+  cfg.acc_bits = 64;
+  const fault top = faults::parse_fault("acc:stuck-at-1:0:0:63");
+  EXPECT_NO_THROW(top.validate(cfg));
+  EXPECT_EQ(top.apply_word(std::uint64_t{0}), std::uint64_t{1} << 63);
+  EXPECT_EQ(faults::parse_fault("acc:bit-flip:0:0:31").apply_word(std::uint32_t{0xFFFFFFFF}), 0x7FFFFFFFu);
+  // Weight-stationary: only the weight sites are modelled there.
+  cfg.dataflow = hw::dataflow_kind::weight_stationary;
+  EXPECT_NO_THROW(faults::parse_fault("weight-link:stuck-at-1:0:0:3").validate(cfg));
+  EXPECT_THROW(faults::parse_fault("act-link:stuck-at-1:0:0:3").validate(cfg), config_error);
+
+  EXPECT_EQ(faults::parse_sites("acc,weight-link,act-mult"),
+            (std::vector<fault_site>{fault_site::acc, fault_site::weight_link, fault_site::act_mult}));
+  EXPECT_EQ(faults::to_string(faults::parse_sites("act-link,acc")), "act-link,acc");
+  for (const char* bad : {"", "acc,", ",acc", "acc,acc", "act-link,weight", "acc;act-link"}) {
+    EXPECT_THROW(faults::parse_sites(bad), config_error) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace axsa::test

@@ -4,6 +4,7 @@
 // configuration per process: it runs the host driver, the TLM bus and the array with the saboteur.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <sstream>
 
@@ -235,6 +236,101 @@ TEST_P(shortcut_layers, equals_the_full_run_on_strided_padded_and_pooled_layers)
 
 INSTANTIATE_TEST_SUITE_P(fixture, shortcut_layers, testing::Values("exact", "drum8_k4"),
                          [](const testing::TestParamInfo<const char*>& p) { return std::string(p.param); });
+
+// The sites beyond the weight path, one per process: 600 faults of one site (200 of each kind;
+// whole-run, single-cycle and multi-cycle windows; acc faults on any of the A bits) on LeNet-5 with
+// buffers small enough to tile M, against the full cycle-accurate run; acc also on the fixture
+// network with 24-bit accumulators (faulty sums wrap) and its dense layers.
+struct site_case {
+  fault_site site;
+  const char* net;  // "lenet5" or "fixture"
+  unsigned rows, cols;
+  const char* mult;
+};
+
+void PrintTo(const site_case& c, std::ostream* os) {
+  *os << to_string(c.site) << " " << c.net << " " << c.rows << "x" << c.cols << " " << c.mult;
+}
+
+class shortcut_sites : public testing::TestWithParam<site_case> {};
+
+TEST_P(shortcut_sites, equals_the_full_cycle_accurate_run_for_600_faults_of_the_site) {
+  const site_case p = GetParam();
+  const bool lenet = std::string(p.net) == "lenet5";
+  const sw::network net = sw::load_onnx(source_dir + (lenet ? "/models/lenet5.onnx" : "/tests/fixtures/conv_avgpool_softmax.onnx"));
+  sw::dataset test, train;
+  sw::idx_images random_images;
+  std::mt19937_64 rng(4096 + static_cast<unsigned>(p.site));
+  if (lenet) {
+    test = sw::load_mnist(source_dir + "/data/mnist", "t10k");
+    train = sw::load_mnist(source_dir + "/data/mnist", "train");
+  } else {
+    random_images.count = 40;
+    random_images.rows = random_images.cols = 8;
+    for (std::size_t i = 0; i < random_images.count * 64; ++i) random_images.pixels.push_back(static_cast<std::uint8_t>(rng() % 256));
+  }
+  campaign_setup s;
+  s.cfg.rows = p.rows;
+  s.cfg.cols = p.cols;
+  s.cfg.data_bits = 8;
+  s.cfg.acc_bits = lenet ? 32 : 24;
+  const sw::qnetwork q = lenet ? sw::quantize(net, 8, 32, train.images, 200) : sw::quantize(net, 8, 24, random_images, 30);
+  s.net = &q;
+  if (std::string(p.mult) != "exact") s.mult = rtl::make_multiplier(p.mult, 8, rtl::eval_mode::table);
+  s.images = lenet ? &test.images : &random_images;
+  s.first = lenet ? 77 : 30;
+  s.count = lenet ? 5 : 7;
+  s.batch = lenet ? 3 : 3;  // batches, the last ragged
+  if (lenet) s.buffers.act_bytes = 3000;
+  const golden_reference golden(s);
+
+  const unsigned bits = p.site == fault_site::acc ? s.cfg.acc_bits : 8;
+  std::vector<fault> list;
+  for (int type = 0; type < 3; ++type) {
+    for (int i = 0; i < 200; ++i) {
+      fault f;
+      f.site = p.site;
+      f.row = static_cast<unsigned>(rng() % p.rows);
+      f.col = static_cast<unsigned>(rng() % p.cols);
+      f.bit = static_cast<unsigned>(rng() % bits);
+      f.kind = static_cast<fault_kind>(type);
+      if (type == 2 || i % 5 == 0) {
+        f.first_cycle = rng() % golden.cycles();
+        f.last_cycle = f.first_cycle + (i % 4 == 0 ? rng() % 3000 : 0);  // single- and multi-cycle windows
+      }
+      list.push_back(f);
+    }
+  }
+  const full_runs runs = run_all_on_system(s, s.cfg, list);
+  ASSERT_EQ(runs.golden, golden.logits()) << "the golden runs must agree first";
+  if (lenet) {
+    EXPECT_GT(runs.issued, 5u * (list.size() + 1)) << "the small buffer should split jobs";
+  }
+  shortcut_engine engine(golden);
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto fast = engine.run(list[i]);
+    ASSERT_EQ(fast, runs.faulty[i]) << "fault " << describe(list[i]);
+    differing += fast != golden.logits();
+  }
+  std::cout << to_string(p.site) << ": faults changing an output: " << differing << " of " << list.size()
+            << "; sparse layers " << engine.sparse_layers() << ", dense " << engine.dense_layers() << "\n";
+  EXPECT_GT(differing, 60u) << "the sample should exercise faulty outputs, not only masked ones";
+}
+
+std::string site_case_name(const testing::TestParamInfo<site_case>& p) {
+  std::string s = std::string(to_string(p.param.site)) + "_" + p.param.net + "_" + p.param.mult;
+  std::replace(s.begin(), s.end(), '-', '_');
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(sites, shortcut_sites,
+                         testing::Values(site_case{fault_site::act_link, "lenet5", 8, 8, "drum8_k4"},
+                                         site_case{fault_site::act_mult, "lenet5", 8, 8, "exact"},
+                                         site_case{fault_site::acc, "lenet5", 8, 8, "drum12_k6"},
+                                         site_case{fault_site::acc, "fixture", 5, 3, "exact"},
+                                         site_case{fault_site::act_link, "fixture", 5, 3, "drum8_k4"}),
+                         site_case_name);
 
 INSTANTIATE_TEST_SUITE_P(lenet5, shortcut,
                          testing::Values(shortcut_case{28, 28, "exact", 4u << 20},

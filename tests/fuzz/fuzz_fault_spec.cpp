@@ -51,7 +51,9 @@ void check_spec(const std::string& text) {
       axsa::hw::array_config cfg;
       cfg.rows = cfg.cols = size;
       cfg.data_bits = 8;
-      const bool fits = f.row < size && f.col < size && f.bit < 8 && f.first_cycle <= f.last_cycle;
+      // W = 8 for the operand sites, A (the default accumulator width) for acc.
+      const unsigned width = f.site == axsa::faults::fault_site::acc ? cfg.acc_bits : 8u;
+      const bool fits = f.row < size && f.col < size && f.bit < width && f.first_cycle <= f.last_cycle;
       bool accepted = true;
       try {
         f.validate(cfg);
@@ -73,6 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& line : lines) check_spec(line);
   axsa::fuzz::expect_clean([&] { (void)axsa::faults::parse_fault_set(lines[0]); });
   axsa::fuzz::expect_clean([&] { (void)axsa::faults::parse_site(lines[0]); });
+  axsa::fuzz::expect_clean([&] { (void)axsa::faults::parse_sites(lines[0]); });
   axsa::fuzz::expect_clean([&] { (void)axsa::faults::parse_kind(lines[0]); });
   return 0;
 }

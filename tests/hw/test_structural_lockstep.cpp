@@ -83,6 +83,30 @@ std::vector<lockstep_case> make_cases() {
     c.faults = rtl::random_faults(i % 4 == 3 ? 0 : 2 + below(5), c.rows, c.cols, c.bits, cycles, rng);
     out.push_back(c);
   }
+  // Then cases with faults on all five sites (activation links and operands, accumulators), drawn
+  // from a seed of their own so the weight-site cases above stay what they were.
+  std::mt19937_64 rng2(20);
+  auto below2 = [&rng2](std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng2); };
+  const std::vector<fault_site> every_site = {fault_site::weight_link, fault_site::weight_mult, fault_site::act_link,
+                                              fault_site::act_mult, fault_site::acc};
+  for (unsigned i = 36; i < 52; ++i) {
+    lockstep_case c;
+    c.index = i;
+    c.rows = 1 + static_cast<unsigned>(below2(12));
+    c.cols = 1 + static_cast<unsigned>(below2(12));
+    c.bits = 2 + static_cast<unsigned>(below2(15));
+    const unsigned accs[] = {std::max(2u, 2 * c.bits - 3), 32, 20, 64};
+    c.acc_bits = accs[below2(4)];
+    std::vector<const rtl::mult_entry*> fits;
+    for (const auto& e : entries)
+      if (e.bits >= c.bits) fits.push_back(&e);
+    if (i % 3 != 0 && !fits.empty()) c.mult = fits[below2(fits.size())]->name;
+    c.saboteurs_everywhere = i % 2 == 0;
+    c.shape = {1 + below2(3 * c.rows), 1 + below2(40), 1 + below2(3 * c.cols)};
+    const std::uint64_t cycles = hw::gemm_cycles(c.shape, c.rows, c.cols);
+    c.faults = rtl::random_faults(6 + below2(6), c.rows, c.cols, c.bits, c.acc_bits, cycles, rng2, every_site);
+    out.push_back(c);
+  }
   return out;
 }
 
@@ -118,7 +142,7 @@ TEST_P(structural_vs_fast, every_register_agrees_every_cycle) {
   hw::array_config scfg = cfg;
   scfg.engine = hw::engine_kind::structural;
   if (c.saboteurs_everywhere) {
-    scfg.saboteurs.every_link = scfg.saboteurs.every_mult = true;
+    for (unsigned s = 0; s < faults::fault_site_count; ++s) hw::plan_everywhere(scfg.saboteurs, static_cast<fault_site>(s));
   } else {
     scfg.saboteurs = hw::plan_for(c.faults);
   }
@@ -162,12 +186,12 @@ TEST(structural_cases, cover_sizes_widths_multipliers_and_every_fault_site_kind_
       covered.insert({static_cast<int>(f.site), static_cast<int>(f.kind), window});
     }
   }
-  EXPECT_GE(cases().size(), 30u);
+  EXPECT_GE(cases().size(), 50u);
   EXPECT_TRUE(one_by_one && sixteen && w2 && w16 && in_house);
   const bool evo_built = std::any_of(rtl::registered_entries().begin(), rtl::registered_entries().end(),
                                      [](const rtl::mult_entry& e) { return is_evoapprox(e); });
   EXPECT_EQ(evo, evo_built) << "EvoApprox circuits are in the list exactly when the build has them";
-  EXPECT_EQ(covered.size(), 18u) << "every site x kind x {transient, span, whole run}";
+  EXPECT_EQ(covered.size(), 45u) << "every site x kind x {transient, span, whole run}";
 }
 
 // The structural engine against the verilated RTL array, on every configuration built up to 16x16.
@@ -188,11 +212,12 @@ TEST_P(structural_vs_rtl, every_register_agrees_every_cycle_with_faults) {
   cfg.data_bits = e.data_bits;
   cfg.acc_bits = e.acc_bits;
   cfg.engine = hw::engine_kind::structural;
-  cfg.saboteurs.every_link = cfg.saboteurs.every_mult = true;
-  hw::systolic_array plain("plain", cfg), faulty("faulty", cfg);
+  for (unsigned s = 0; s < faults::fault_site_count; ++s) hw::plan_everywhere(cfg.saboteurs, static_cast<fault_site>(s));
+  hw::systolic_array plain("plain", cfg), faulty("faulty", cfg), mixed("mixed", cfg);
   const auto mult = rtl::model_multiplier(e);
   plain.set_multiplier(mult.get());
   faulty.set_multiplier(mult.get());
+  mixed.set_multiplier(mult.get());
   sc_core::sc_start(sc_core::SC_ZERO_TIME);
 
   const hw::gemm_shape shape{2 * e.rows + 1, 2 * e.rows + 5, e.cols + (e.cols + 1) / 2};
@@ -207,6 +232,13 @@ TEST_P(structural_vs_rtl, every_register_agrees_every_cycle_with_faults) {
   const auto r = rtl::run_lockstep(e, faulty.engine(), shape, w.act.data(), w.weight.data(), opt);
   EXPECT_TRUE(r.match) << describe(r);
   EXPECT_EQ(r.rtl_out, r.model_out);
+  // All five sites at once.
+  opt.faults = rtl::random_faults(12, e.rows, e.cols, e.data_bits, e.acc_bits, hw::gemm_cycles(shape, e.rows, e.cols), rng,
+                                  {fault_site::weight_link, fault_site::weight_mult, fault_site::act_link,
+                                   fault_site::act_mult, fault_site::acc});
+  const auto all = rtl::run_lockstep(e, mixed.engine(), shape, w.act.data(), w.weight.data(), opt);
+  EXPECT_TRUE(all.match) << describe(all);
+  EXPECT_EQ(all.rtl_out, all.model_out);
 }
 
 std::string entry_name(const testing::TestParamInfo<const rtl::array_entry*>& info) {

@@ -282,6 +282,63 @@ TEST_P(lockstep_config, high_operand_alignment_agrees_and_matches_the_shifted_re
   EXPECT_EQ(r.rtl_out, r.model_out);
 }
 
+// The sites beyond the weight path (act-link, act-mult, acc), each alone and all five mixed: runs of
+// random faults (every kind, transient, span and whole-run windows, acc faults on any of the A
+// bits) agree register by register with the RTL's masks, and each site changes some output.
+TEST_P(lockstep_config, activation_and_accumulator_faults_agree) {
+  const auto& e = entry();
+  const hw::gemm_shape shape = ragged(e.rows + 7);
+  const std::uint64_t cycles = hw::gemm_cycles(shape, e.rows, e.cols);
+  std::mt19937_64 rng(e.rows * 977 + e.cols * 13 + e.data_bits + e.acc_bits);
+  const std::vector<std::vector<fault_site>> site_sets = {
+      {fault_site::act_link},
+      {fault_site::act_mult},
+      {fault_site::acc},
+      {fault_site::weight_link, fault_site::weight_mult, fault_site::act_link, fault_site::act_mult, fault_site::acc}};
+  std::size_t injected = 0;
+  for (std::size_t set = 0; set < site_sets.size(); ++set) {
+    bool changed = false;
+    for (int run_index = 0; run_index < 6; ++run_index) {
+      rtl::lockstep_options opt;
+      opt.faults = rtl::random_faults(1 + run_index % 3, e.rows, e.cols, e.data_bits, e.acc_bits, cycles, rng, site_sets[set]);
+      injected += opt.faults.size();
+      const auto run = lockstep(e, shape, sw::operand_fill::random, 500 + set * 10 + static_cast<std::uint64_t>(run_index), opt);
+      std::string names;
+      for (const fault& f : opt.faults) names += faults::describe(f) + " ";
+      EXPECT_TRUE(run.result.match) << describe(run.result) << " with faults " << names;
+      EXPECT_EQ(run.result.rtl_out, run.result.model_out) << names;
+      changed |= run.result.rtl_out != reference(e, run.work);
+    }
+    EXPECT_TRUE(changed) << "the faults of site set " << set << " must reach some output";
+  }
+  EXPECT_GE(injected, 48u);
+}
+
+// Hand-placed: an act-link stuck-at on the west edge travels east along its row; an act-mult fault
+// on the same PE only touches that PE; an accumulator bit stuck at 1 on the top row, flips of the
+// top accumulator bit during the drain (the sums passing through a PE) and after it.
+TEST_P(lockstep_config, hand_placed_activation_and_accumulator_faults_agree) {
+  const auto& e = entry();
+  const hw::gemm_shape shape = ragged(13);
+  const std::uint64_t drain0 = shape.k + e.rows + e.cols - 2;  // the first fold's first drain cycle
+  const unsigned top = e.data_bits - 1, acc_top = e.acc_bits - 1;
+  const std::vector<std::vector<fault>> cases = {
+      {{fault_site::act_link, fault_kind::stuck_at_1, e.rows / 2, 0, top}},
+      {{fault_site::act_mult, fault_kind::stuck_at_0, e.rows / 2, e.cols - 1, 0},
+       {fault_site::act_mult, fault_kind::bit_flip, e.rows / 2, e.cols - 1, 1 % e.data_bits}},
+      {{fault_site::acc, fault_kind::stuck_at_1, 0, e.cols / 2, acc_top}},
+      {{fault_site::acc, fault_kind::bit_flip, e.rows / 2, 0, acc_top, drain0, drain0 + e.rows - 1}},
+      {{fault_site::acc, fault_kind::bit_flip, 0, e.cols - 1, 3 % e.acc_bits, drain0 + e.rows - 1, drain0 + e.rows - 1}},
+  };
+  for (const auto& list : cases) {
+    rtl::lockstep_options opt;
+    opt.faults = list;
+    const auto run = lockstep(e, shape, sw::operand_fill::random, 61, opt);
+    EXPECT_TRUE(run.result.match) << describe(run.result) << " with " << faults::describe(list.front());
+    EXPECT_EQ(run.result.rtl_out, run.result.model_out);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(built, lockstep_config, testing::ValuesIn(all_built()), config_name);
 
 TEST(lockstep, vcd_window_shows_both_sides_around_the_mismatch) {
@@ -340,7 +397,7 @@ TEST(fault_masks, composition_equals_applying_the_faults_in_order) {
   for (unsigned bits : {2u, 6u, 8u, 16u}) {
     for (int trial = 0; trial < 2000; ++trial) {
       std::vector<fault> list(1 + rng() % 5);
-      rtl::weight_masks m;
+      rtl::bit_masks m;
       for (auto& f : list) {
         f.kind = static_cast<fault_kind>(rng() % 3);
         f.bit = static_cast<unsigned>(rng() % bits);
@@ -354,23 +411,32 @@ TEST(fault_masks, composition_equals_applying_the_faults_in_order) {
       }
     }
   }
-  EXPECT_TRUE(rtl::weight_masks{}.identity());
+  EXPECT_TRUE(rtl::bit_masks{}.identity());
 }
 
 TEST(fault_masks, plan_follows_the_windows) {
   rtl::fault_mask_plan plan({{fault_site::weight_link, fault_kind::stuck_at_1, 1, 2, 3, 5, 6},
                              {fault_site::weight_mult, fault_kind::bit_flip, 1, 2, 0},
-                             {fault_site::weight_link, fault_kind::stuck_at_0, 0, 0, 1, 6, 6}},
+                             {fault_site::weight_link, fault_kind::stuck_at_0, 0, 0, 1, 6, 6},
+                             {fault_site::acc, fault_kind::stuck_at_1, 1, 2, 40, 6, 6},
+                             {fault_site::act_mult, fault_kind::bit_flip, 0, 0, 7, 4, 4}},
                             2, 3);
+  const auto link = fault_site::weight_link, mult = fault_site::weight_mult;
   auto at4 = plan.at(4);
   ASSERT_EQ(at4.size(), 2u);
-  EXPECT_TRUE(at4[0].link.identity());
-  EXPECT_EQ(at4[0].mult.flip, 1u);
-  EXPECT_TRUE(at4[1].link.identity());
+  EXPECT_TRUE(at4[0].of(link).identity());
+  EXPECT_EQ(at4[0].of(mult).flip, 1u);
+  EXPECT_TRUE(at4[0].of(fault_site::acc).identity());
+  EXPECT_TRUE(at4[1].of(link).identity());
+  EXPECT_EQ(at4[1].of(fault_site::act_mult).flip, 128u);
   auto at6 = plan.at(6);
-  EXPECT_EQ(at6[0].link.set, 8u);
-  EXPECT_EQ(at6[1].link.clear, 2u);
-  EXPECT_TRUE(plan.at(7)[0].link.identity());
+  EXPECT_EQ(at6[0].of(link).set, 8u);
+  EXPECT_EQ(at6[0].of(fault_site::acc).set, std::uint64_t{1} << 40);  // accumulator masks are 64 bits wide
+  EXPECT_EQ(at6[0].of(fault_site::acc).clear, std::uint64_t{1} << 40);
+  EXPECT_EQ(at6[1].of(link).clear, 2u);
+  EXPECT_TRUE(at6[1].of(fault_site::act_mult).identity());
+  EXPECT_TRUE(plan.at(7)[0].of(link).identity());
+  EXPECT_TRUE(plan.at(7)[0].of(fault_site::acc).identity());
 }
 
 // The schedule on its own: the documented cycle count, every input once, every output drained once.
