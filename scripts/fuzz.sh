@@ -66,9 +66,10 @@ echo "target,seconds,executions,exec_per_s,edges,features,corpus_new,findings" >
 printf '%-18s %8s %12s %9s %7s %9s %7s  %s\n' target seconds executions exec/s edges features new findings
 for t in "${targets[@]}"; do
   dir="$out/$t"
-  read -r rc took < "$dir/status"
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$dir/log" | awk '{print $2}' | tail -1)
-  rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$dir/log" | awk '{print $2}' | tail -1)
+  rc="no status" took="?"
+  [[ -f "$dir/status" ]] && read -r rc took < "$dir/status"
+  execs=$(grep -oE 'stat::number_of_executed_units: +[0-9]+' "$dir/log" | awk '{print $2}' | tail -1)
+  rate=$(grep -oE 'stat::average_exec_per_sec: +[0-9]+' "$dir/log" | awk '{print $2}' | tail -1)
   last=$(grep -E '^#[0-9]+' "$dir/log" | tail -1)
   edges=$(grep -o 'cov: [0-9]*' <<< "$last" | awk '{print $2}')
   feats=$(grep -o 'ft: [0-9]*' <<< "$last" | awk '{print $2}')

@@ -1,10 +1,12 @@
 #include "sw/onnx_reader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
@@ -240,6 +242,27 @@ void check_window_attributes(const ::onnx::GraphProto& graph, const std::string&
   }
 }
 
+// ONNX 1.12's Gemm shape inference reads two dimensions of A and B without checking their rank (a scalar
+// graph input is a null dereference in the library, found by tests/fuzz/fuzz_onnx): where the rank of a
+// Gemm operand is known here, from a graph input or an initializer, it must be 2.
+void check_gemm_ranks(const ::onnx::GraphProto& graph, const std::string& source) {
+  std::map<std::string, int> rank;
+  for (const auto& v : graph.input()) {
+    if (v.type().has_tensor_type() && v.type().tensor_type().has_shape()) rank[v.name()] = v.type().tensor_type().shape().dim_size();
+  }
+  for (const auto& t : graph.initializer()) rank[t.name()] = t.dims_size();
+  for (const auto& n : graph.node()) {
+    if (n.op_type() != "Gemm") continue;
+    for (int i = 0; i < std::min(n.input_size(), 2); ++i) {
+      const auto it = rank.find(n.input(i));
+      if (it != rank.end() && it->second != 2) {
+        throw config_error(source + ": node '" + n.name() + "' (Gemm) takes '" + n.input(i) + "' of rank " +
+                           std::to_string(it->second) + " as its " + (i == 0 ? "A" : "B") + " operand (expected rank 2)");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 model parse_model(const std::uint8_t* data, std::size_t size, const std::string& source, const std::string& model_dir) {
@@ -271,6 +294,7 @@ model parse_model(const std::uint8_t* data, std::size_t size, const std::string&
       throw config_error(source + ": the ONNX checker rejects the model: " + one_line(e.what()) + hint);
     }
     check_window_attributes(graph, source);
+    check_gemm_ranks(graph, source);
     try {
       // As onnx.shape_inference.infer_shapes: node-level gaps are tolerated, contradictions are not.
       ::onnx::shape_inference::InferShapes(proto);

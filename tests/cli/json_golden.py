@@ -19,6 +19,8 @@ not; they are dropped before the comparison): report's `injected_faults_percent`
 (docs/campaigns.md), and `operand_align` in gemm, infer, coverify and report (docs/quantization.md). The infer files were recaptured once after a fix: the twin's threads used to
 split the images mid-batch, so the GEMM counts, cycles, utilisation and energy of `infer` depended
 on --jobs (the golden run used 2); they now equal a single thread's, and only those numbers changed.
+coverify.json was recaptured when `coverify --faults N` began drawing from all five fault sites
+(docs/faults.md): only its fault list and the results on it changed.
 """
 import json
 import os

@@ -315,6 +315,7 @@ TEST_F(campaign_db_test, damaged_files_found_by_the_fuzzer_are_one_line_refusals
   const std::string corpus = std::string(AXSA_SOURCE_DIR) + "/tests/fuzz/corpus/fuzz_campaign_db/";
   const std::pair<const char*, const char*> cases[] = {
       {"regression_result_key_of_another_type.db", " is a damaged axsa campaign database: SQLite's check says: "},
+      {"regression_results_out_of_key_order.db", " is a damaged axsa campaign database: SQLite's check says: "},
       {"regression_schema_error_spans_lines.db", " is not an axsa campaign database (malformed database schema"}};
   for (const auto& [name, fragment] : cases) {
     std::filesystem::copy_file(corpus + name, file(name));

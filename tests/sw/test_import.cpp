@@ -443,6 +443,13 @@ TEST(onnx_reader, zero_strides_are_refused_before_libonnx_divides_by_them) {
   EXPECT_NE(e.find(path + ": node 'conv2' (Conv) has strides value 0 (expected every value > 0)"), std::string::npos) << e;
 }
 
+// And its second: a Gemm on a scalar graph input made ONNX 1.12's shape inference dereference null.
+TEST(onnx_reader, gemm_operands_of_the_wrong_rank_are_refused_before_libonnx_reads_them) {
+  const std::string path = source_dir + "/tests/fuzz/corpus/fuzz_onnx/regression_gemm_on_scalar_input_null_deref_in_libonnx";
+  const std::string e = error_of([&] { onnx::read_model(path); });
+  EXPECT_NE(e.find(path + ": node 'fc' (Gemm) takes 'x' of rank 0 as its A operand (expected rank 2)"), std::string::npos) << e;
+}
+
 TEST(onnx_reader, missing_truncated_and_random_files) {
   std::string e = error_of([] { onnx::read_model(fixtures + "no_such_model.onnx"); });
   EXPECT_NE(e.find("no_such_model.onnx: cannot open ONNX model (no such file)"), std::string::npos) << e;
