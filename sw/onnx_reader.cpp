@@ -244,7 +244,7 @@ void check_window_attributes(const ::onnx::GraphProto& graph, const std::string&
 
 // ONNX 1.12's Gemm shape inference reads two dimensions of A and B without checking their rank (a scalar
 // graph input is a null dereference in the library, found by tests/fuzz/fuzz_onnx): where the rank of a
-// Gemm operand is known here, from a graph input or an initializer, it must be 2.
+// Gemm operand is known here, from a graph input or an initializer, it must be at least 2.
 void check_gemm_ranks(const ::onnx::GraphProto& graph, const std::string& source) {
   std::map<std::string, int> rank;
   for (const auto& v : graph.input()) {
@@ -255,7 +255,7 @@ void check_gemm_ranks(const ::onnx::GraphProto& graph, const std::string& source
     if (n.op_type() != "Gemm") continue;
     for (int i = 0; i < std::min(n.input_size(), 2); ++i) {
       const auto it = rank.find(n.input(i));
-      if (it != rank.end() && it->second != 2) {
+      if (it != rank.end() && it->second < 2) {  // higher ranks reach the import, which says to add a Flatten
         throw config_error(source + ": node '" + n.name() + "' (Gemm) takes '" + n.input(i) + "' of rank " +
                            std::to_string(it->second) + " as its " + (i == 0 ? "A" : "B") + " operand (expected rank 2)");
       }
