@@ -221,7 +221,30 @@ namespace {
 // them (a stride of 0 is a floating-point exception in the library): refuse such attributes first, in this
 // graph and in every graph nested in an attribute. Found by tests/fuzz/fuzz_onnx.
 void check_window_attributes(const ::onnx::GraphProto& graph, const std::string& source) {
+  std::map<std::string, int> initializer_rank;
+  for (const auto& t : graph.initializer()) initializer_rank[t.name()] = t.dims_size();
   for (const auto& n : graph.node()) {
+    // axsa's windows are 2-D (images): the library reads kernel, stride, dilation and pad lists and the
+    // weights' dims without checking that they agree, so lists of other lengths and weights of another rank
+    // are refused here (found by tests/fuzz/fuzz_onnx: a rank-5 Conv weight under a rank-4 input).
+    const std::string& op = n.op_type();
+    if (op == "Conv" || op == "MaxPool" || op == "AveragePool") {
+      for (const auto& a : n.attribute()) {
+        const int want = a.name() == "pads" ? 4 : 2;
+        const bool listed = a.name() == "pads" || a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape";
+        if (listed && a.ints_size() != want) {
+          throw config_error(source + ": node '" + n.name() + "' (" + op + ") has " + std::to_string(a.ints_size()) +
+                             " " + a.name() + " values (expected " + std::to_string(want) + ": axsa's windows are 2-D)");
+        }
+      }
+      if (op == "Conv" && n.input_size() > 1) {
+        const auto it = initializer_rank.find(n.input(1));
+        if (it != initializer_rank.end() && it->second != 4) {
+          throw config_error(source + ": node '" + n.name() + "' (Conv) has weights '" + n.input(1) + "' of rank " +
+                             std::to_string(it->second) + " (expected 4: out x in x kH x kW)");
+        }
+      }
+    }
     for (const auto& a : n.attribute()) {
       const std::string& name = a.name();
       const bool window = name == "strides" || name == "dilations" || name == "kernel_shape";

@@ -450,6 +450,14 @@ TEST(onnx_reader, gemm_operands_of_the_wrong_rank_are_refused_before_libonnx_rea
   EXPECT_NE(e.find(path + ": node 'fc' (Gemm) takes 'x' of rank 0 as its A operand (expected rank 2)"), std::string::npos) << e;
 }
 
+// And its third: a Conv weight of rank 5 under a rank-4 input made the library read past the kernel's dims.
+TEST(onnx_reader, conv_weights_and_window_lists_must_be_2d_before_libonnx_reads_them) {
+  const std::string path = source_dir + "/tests/fuzz/corpus/fuzz_onnx/regression_conv_weight_rank_5_segv_in_libonnx";
+  const std::string e = error_of([&] { onnx::read_model(path); });
+  EXPECT_NE(e.find(path + ": node 'conv2' (Conv) has weights 'c2' of rank 5 (expected 4: out x in x kH x kW)"),
+            std::string::npos) << e;
+}
+
 TEST(onnx_reader, missing_truncated_and_random_files) {
   std::string e = error_of([] { onnx::read_model(fixtures + "no_such_model.onnx"); });
   EXPECT_NE(e.find("no_such_model.onnx: cannot open ONNX model (no such file)"), std::string::npos) << e;
