@@ -19,7 +19,14 @@ cmake -S "$source/tests/install/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PAT
   -DCMAKE_BUILD_TYPE=Release "${extra[@]}" > "$work/configure.log"
 cmake --build "$work/consumer" > "$work/build.log"
 SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 "$work/consumer/axsa_consumer"
-for tree in "$source" "$build"; do
+# A sanitizer build keeps debug line tables (-g1), which name the source files: the tree check is the
+# plain build's (it runs there), and is said to be skipped here.
+trees=("$source" "$build")
+if ((${#extra[@]})); then
+  echo "check_install: sanitizer build: its libraries carry debug paths; the source-tree check runs in the plain build"
+  trees=()
+fi
+for tree in "${trees[@]}"; do
   if grep -rlF "$tree" "$work/prefix"; then
     echo "check_install: installed files above name $tree" >&2
     exit 1
