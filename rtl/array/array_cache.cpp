@@ -326,6 +326,9 @@ void build_entry(const plan& p, std::ostream& progress) {
     compiles.push_back(cmd);
     link.push_back(object);
   }
+  // Verilator's runtime uses std::atomic; clang, unlike gcc, leaves some of it to libatomic (Verilator's own
+  // verilated.mk links it the same way).
+  link.push_back("-latomic");
   const long jobs = std::strtol(env_or("AXSA_BUILD_JOBS", "2").c_str(), nullptr, 10);
   if (!run_all_logged(compiles, static_cast<unsigned>(std::clamp(jobs, 1L, 64L)), log)) throw fail("compiling");
   if (!run_logged(link, log)) throw fail("linking");
