@@ -33,7 +33,7 @@ logs="$root/build-sanitize/sanitizer-logs"
 rm -rf "$logs" && mkdir -p "$logs"
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=0:log_path=$logs/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-export LSAN_OPTIONS="suppressions=$root/tests/sanitize_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$root/tests/sanitize_lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 # The few whole-data-set tests listed in tests/sanitize_exclude.txt run in the plain pass only; say which.
 exclude=$(sed -n 's/^\([^#][^ ]*\) # .*/\1/p' "$root/tests/sanitize_exclude.txt" | paste -sd '|')
 echo "test.sh --sanitize: not run under the sanitizers (tests/sanitize_exclude.txt says why):"
