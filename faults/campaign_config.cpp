@@ -1,5 +1,6 @@
 #include "faults/campaign_config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -7,6 +8,7 @@
 #include <map>
 
 #include "faults/fault_space.h"
+#include "faults/stratified.h"
 #include "hw/array_config.h"
 #include "hw/fault.h"
 
@@ -41,7 +43,8 @@ bool campaign_config::operator==(const campaign_config& o) const {
          engine == o.engine && site == o.site && fault_types == o.fault_types && first_image == o.first_image &&
          images == o.images && batch == o.batch && confidence == o.confidence && margin == o.margin && p == o.p &&
          exhaustive == o.exhaustive && seed == o.seed && population == o.population && sample_size == o.sample_size &&
-         golden_cycles == o.golden_cycles && version == o.version && shard == o.shard && logits == o.logits;
+         golden_cycles == o.golden_cycles && version == o.version && shard == o.shard && logits == o.logits &&
+         sampling == o.sampling && pilot == o.pilot && strata == o.strata;
 }
 
 std::vector<std::pair<std::string, std::string>> campaign_config::to_key_values() const {
@@ -73,6 +76,11 @@ std::vector<std::pair<std::string, std::string>> campaign_config::to_key_values(
   if (operand_align != "low") kv.emplace_back("operand_align", operand_align);
   if (!shard.whole()) kv.emplace_back("shard", shard.str());
   if (logits != "dequantized") kv.emplace_back("logits", logits);
+  if (sampling != "uniform") {
+    kv.emplace_back("sampling", sampling);
+    kv.emplace_back("pilot", to_string(pilot));
+    kv.emplace_back("strata", strata);
+  }
   return kv;
 }
 
@@ -179,6 +187,23 @@ campaign_config campaign_config::from_key_values(const std::vector<std::pair<std
     c.logits = get("logits");  // the names of sw::logits_convention (this library sits below sw/)
     if (c.logits != "dequantized" && c.logits != "requantized") throw bad("logits", "dequantized or requantized");
   }
+  if (m.count("sampling")) {
+    c.sampling = get("sampling");
+    if (c.sampling != "uniform" && c.sampling != "stratified") throw bad("sampling", "uniform or stratified");
+  }
+  if (c.sampling == "stratified") {
+    c.pilot = uint("pilot");
+    c.strata = get("strata");
+    std::vector<std::uint64_t> n;
+    try {
+      n = parse_allocation(c.strata);
+    } catch (const config_error&) {
+      throw bad("strata", "a comma-separated list of fault counts");
+    }
+    std::uint64_t sum = 0;
+    for (auto v : n) sum += std::min<std::uint64_t>(v, c.population + 1);
+    if (sum != c.sample_size) throw bad("strata", "an allocation summing to sample_size = " + std::to_string(c.sample_size));
+  }
   return c;
 }
 
@@ -193,6 +218,7 @@ std::vector<fault> campaign_sample(const campaign_config& cfg) {
     throw config_error("campaign config: population = " + std::to_string(cfg.population) +
                        " is not the size of its fault space, " + std::to_string(space.size()));
   }
+  if (cfg.sampling == "stratified") return stratified_sample_in_run_order(space, parse_allocation(cfg.strata), cfg.seed);
   return sample_in_run_order(space, cfg.sample_size, cfg.seed);
 }
 

@@ -45,20 +45,26 @@ struct campaign_config {
   std::string version;              // axsa version string
   shard_spec shard;                 // the slice of the sample this database runs (1/1: all of it)
   std::string logits = "dequantized";  // how outputs are read: dequantized | requantized (sw::logits_convention)
+  // uniform | stratified (faults/stratified.h). A stratified campaign also stores its pilot size per
+  // stratum and the allocation it planned, n_h per stratum ("n_1,n_2,..."), whose sum is sample_size.
+  std::string sampling = "uniform";
+  std::uint64_t pilot = 0;
+  std::string strata;
 
   bool operator==(const campaign_config& o) const;  // field-wise
   bool operator!=(const campaign_config& o) const { return !(*this == o); }
   // The stored form: (key, value) in a fixed order; doubles keep all 17 digits, so the text
   // comparison on resume is exactly the field-wise one. `shard` is stored only for a real shard
   // (N > 1), so a whole campaign's config is the same as before shards existed; `logits` likewise only
-  // when requantized, `operand_align` only when high.
+  // when requantized, `operand_align` only when high, and `sampling`, `pilot` and `strata` only when
+  // stratified.
   std::vector<std::pair<std::string, std::string>> to_key_values() const;
   // Throws config_error naming the key for a missing or malformed value (a missing shard is 1/1).
   static campaign_config from_key_values(const std::vector<std::pair<std::string, std::string>>& kv);
 };
 
-// The campaign's fault space and its whole sample in run order (sample_in_run_order with its seed),
-// both determined by the configuration: what a shard or a merge redraws to check a fault list.
+// The campaign's fault space and its whole sample in run order (sample_in_run_order with its seed, or
+// stratified_sample_in_run_order with its allocation), both determined by the configuration: what a shard or a merge redraws to check a fault list.
 fault_space campaign_fault_space(const campaign_config& cfg);
 std::vector<fault> campaign_sample(const campaign_config& cfg);
 

@@ -157,6 +157,32 @@ double process_cpu_seconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+std::vector<std::array<std::uint64_t, outcome_count>> run_pilot(const golden_reference& golden,
+                                                                 const std::vector<fault>& list, unsigned jobs) {
+  std::vector<std::array<std::uint64_t, outcome_count>> counts(list.size());
+  std::atomic<std::size_t> next{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  auto worker = [&] {
+    try {
+      shortcut_engine eng(golden);
+      for (std::size_t i; (i = next.fetch_add(1)) < list.size();) {
+        for (const pair_result& r : classify_run(golden, eng.run(list[i]))) ++counts[i][static_cast<std::size_t>(r.result)];
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      next = list.size();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned j = 0; j < std::min<std::size_t>(std::max(1u, jobs), std::max<std::size_t>(1, list.size())); ++j)
+    threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return counts;
+}
+
 campaign_db open_campaign(const std::string& path, const campaign_config& cfg, const golden_reference& golden,
                           bool resume, bool overwrite) {
   if (cfg.shard.count > cfg.sample_size) {

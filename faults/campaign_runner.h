@@ -5,6 +5,7 @@
 // command line (testbench/campaign_command.cpp) only parses options and prints the summary.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,6 +35,11 @@ double process_cpu_seconds();
 // holds them already. config_error for a shard of more slices than the sample has faults.
 campaign_db open_campaign(const std::string& path, const campaign_config& cfg, const golden_reference& golden,
                           bool resume, bool overwrite);
+
+// The pilot of a stratified campaign (faults/stratified.h): every fault on the shortcut engine over the
+// golden run's images, `jobs` threads; per fault, its pairs per outcome. Nothing is stored.
+std::vector<std::array<std::uint64_t, outcome_count>> run_pilot(const golden_reference& golden,
+                                                                 const std::vector<fault>& list, unsigned jobs);
 
 // Runs every pending fault of `db` over the golden run's images and stores each fault's results.
 // `jobs` worker threads serve the shortcut engine; the full simulations run one fault at a time

@@ -39,6 +39,23 @@ struct group_counts {
   std::uint64_t faults = 0, pairs = 0;
   std::array<std::uint64_t, outcome_count> by_outcome{};  // indexed by outcome
 };
+// The shares of a set of faults from a fault space (or part of one) of `population` faults, with
+// their margin: the largest t * std_error over the classes (NaN while one cannot be estimated).
+struct share_estimate {
+  std::uint64_t population = 0, faults = 0, pairs = 0;
+  std::array<class_share, outcome_count> classes{};
+  double margin = 0;
+};
+struct site_summary {
+  fault_site site = fault_site::weight_link;
+  share_estimate estimate;
+};
+struct stratum_summary {
+  fault_site site = fault_site::weight_link;
+  unsigned bit = 0;
+  std::uint64_t planned = 0;  // n_h of the allocation
+  share_estimate estimate;
+};
 struct campaign_summary {
   campaign_config config;
   std::uint64_t faults_stored = 0;    // the sample as stored (sample_size once the engine has drawn it)
@@ -47,9 +64,15 @@ struct campaign_summary {
   bool complete = false;              // every fault of the sample (of a shard: of its slice) has results
   double fault_space_share = 0;       // faults_done / population
   double t = 0;                       // normal quantile of the confidence
-  double margin = 0;                  // achieved margin of error (p = 0.5, n = faults_done)
-  double planned_margin = 0;          // the same for the whole sample (n = sample_size)
-  std::array<class_share, outcome_count> classes{};  // indexed by outcome
+  // Uniform sampling: the achieved margin of error at p = 0.5 (Leveugle's worst case) for n =
+  // faults_done, and the same for the whole sample. Stratified sampling has no such bound (its
+  // allocation rests on the pilot's spreads): margin is the estimated one, planned_margin the target.
+  double margin = 0;
+  double planned_margin = 0;
+  double estimated_margin = 0;        // the largest t * std_error over the classes (both samplings)
+  std::array<class_share, outcome_count> classes{};  // indexed by outcome; stratified: combined over strata
+  std::vector<site_summary> per_site;        // the campaign's sites, in its order
+  std::vector<stratum_summary> per_stratum;  // stratified campaigns: one per site and bit
   std::vector<group_counts> per_pe;   // rows x cols, index row * cols + col
   std::vector<group_counts> per_bit;  // bits 0 .. bits-1
   std::array<group_counts, 3> per_kind{};  // indexed by fault_kind

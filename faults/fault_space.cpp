@@ -82,6 +82,25 @@ fault fault_space::at(std::uint64_t index) const {
   return f;
 }
 
+std::vector<fault_space::stratum> fault_space::strata() const {
+  std::vector<stratum> out;
+  for (const part& p : m_parts) {
+    for (unsigned b = 0; b < p.bits; ++b) out.push_back({p.site, b, (p.stuck + p.flip) / p.bits});
+  }
+  return out;
+}
+
+std::uint64_t fault_space::stratum_index(std::size_t h, std::uint64_t k) const {
+  for (const part& p : m_parts) {
+    if (h < p.bits) {
+      if (k >= (p.stuck + p.flip) / p.bits) throw config_error("fault " + std::to_string(k) + " outside its stratum");
+      return p.first + k * p.bits + h;
+    }
+    h -= p.bits;
+  }
+  throw config_error("stratum outside the fault space");
+}
+
 std::uint64_t leveugle_sample_size(std::uint64_t population, double margin, double confidence, double p) {
   if (!(confidence > 0 && confidence < 1)) throw config_error("confidence must lie strictly between 0 and 1");
   if (!(margin > 0 && margin < 1)) throw config_error("margin must lie strictly between 0 and 1");

@@ -40,6 +40,18 @@ class fault_space {
   };
   const std::vector<part>& parts() const { return m_parts; }
 
+  // Strata for stratified sampling (faults/stratified.h): one per site and bit, in part order then
+  // bit order. Bit is the innermost index of both halves of a part, so stratum (part, bit) holds the
+  // indices first + k * bits + bit, k in [0, (stuck + flip) / bits).
+  struct stratum {
+    fault_site site;
+    unsigned bit;
+    std::uint64_t population;
+  };
+  std::vector<stratum> strata() const;
+  // The index in the space of the k-th fault of stratum h (k < strata()[h].population).
+  std::uint64_t stratum_index(std::size_t h, std::uint64_t k) const;
+
  private:
   void add(fault_site site, fault_set set, unsigned bits);
   unsigned m_rows, m_cols;

@@ -18,6 +18,7 @@
 #include "faults/campaign_mpi.h"
 #include "faults/campaign_runner.h"
 #include "faults/fault_space.h"
+#include "faults/stratified.h"
 #include "rtl/mult_registry.h"
 #include "sw/sha256.h"
 #include "testbench/commands.h"
@@ -41,10 +42,36 @@ struct prepared_campaign {
   double golden_seconds = 0;
   faults::campaign_config cc;
   faults::campaign_engine engine = faults::campaign_engine::shortcut;
+  // Stratified sampling: the pilot's size and time, and what uniform sampling would have drawn.
+  std::uint64_t pilot_faults = 0, uniform_sample_size = 0;
+  double pilot_seconds = 0;
 };
 
+// Plans a stratified sample (faults/stratified.h): runs the seeded pilot on the shortcut engine and
+// allocates the faults of the target margin over the strata; returns n_h per stratum.
+std::vector<std::uint64_t> plan_strata(prepared_campaign& prep, const faults::fault_space& space, std::uint64_t per_stratum,
+                                       std::uint64_t seed, double margin, double confidence, unsigned jobs) {
+  const auto t0 = clock_type::now();
+  const faults::pilot_sample pilot = faults::draw_pilot(space, per_stratum, seed);
+  const auto strata = space.strata();
+  std::fprintf(stderr, "axsa: stratified sampling: pilot of %zu faults over %zu strata (site x bit)\n",
+               pilot.faults.size(), strata.size());
+  const auto counts = faults::run_pilot(*prep.golden, pilot.faults, jobs);
+  std::vector<std::vector<std::array<std::uint64_t, faults::outcome_count>>> by_stratum(strata.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) by_stratum[pilot.stratum_of[i]].push_back(counts[i]);
+  std::vector<std::uint64_t> populations;
+  std::vector<double> spreads;
+  for (std::size_t h = 0; h < strata.size(); ++h) {
+    populations.push_back(strata[h].population);
+    spreads.push_back(faults::pilot_spread(by_stratum[h]));
+  }
+  prep.pilot_faults = pilot.faults.size();
+  prep.pilot_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+  return faults::neyman_allocation(populations, spreads, margin, faults::stats::t_for_confidence(confidence));
+}
 
-std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
+
+std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm, unsigned jobs) {
   if (!vm.count("out")) throw config_error("--out FILE is required (the results database)");
   if (vm.count("resume") && vm.count("overwrite")) throw config_error("--resume and --overwrite exclude each other");
   const faults::shard_spec shard = vm.count("shard") ? faults::parse_shard(vm["shard"].as<std::string>()) : faults::shard_spec{};
@@ -58,6 +85,12 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
   if (!(confidence > 0 && confidence < 1)) throw config_error("--confidence must lie strictly between 0 and 1");
   if (!(margin > 0 && margin < 1)) throw config_error("--margin must lie strictly between 0 and 1");
   if (!(p > 0 && p < 1)) throw config_error("--p must lie strictly between 0 and 1");
+  const bool exhaustive = vm.count("exhaustive") > 0;
+  const faults::sampling_kind sampling = faults::parse_sampling(vm["sampling"].as<std::string>());
+  const bool stratified = sampling == faults::sampling_kind::stratified;
+  if (stratified && exhaustive) throw config_error("--sampling stratified plans a sample; --exhaustive runs every fault");
+  if (!stratified && !vm["pilot"].defaulted()) throw config_error("--pilot needs --sampling stratified");
+  const auto pilot = static_cast<std::uint64_t>(ranged(vm, "pilot", 2, 1 << 20));
   const std::string mult = vm["mult"].as<std::string>();
   const rtl::eval_mode mode = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
   std::shared_ptr<const hw::multiplier> m;
@@ -100,13 +133,21 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
 
   const faults::fault_space space(sites, set, cfg.rows, cfg.cols, cfg.data_bits, cfg.acc_bits, golden.cycles());
   const std::uint64_t population = space.size();
-  const bool exhaustive = vm.count("exhaustive") > 0;
   if (exhaustive && population > 50'000'000) {
     throw config_error("--exhaustive: the fault space has " + std::to_string(population) +
                        " faults; sample it instead (--confidence, --margin)");
   }
-  const std::uint64_t n = exhaustive ? population
-                                     : faults::leveugle_sample_size(population, margin, confidence, p);
+  prep->uniform_sample_size = faults::leveugle_sample_size(population, margin, confidence, p);
+  std::vector<std::uint64_t> allocation;
+  if (stratified) allocation = plan_strata(*prep, space, pilot, static_cast<std::uint64_t>(seed), margin, confidence, jobs);
+  std::uint64_t n = exhaustive ? population : prep->uniform_sample_size;
+  if (stratified) {
+    n = 0;
+    for (auto v : allocation) n += v;
+    std::fprintf(stderr, "axsa: stratified sampling: %llu faults planned (uniform sampling: %llu) after %.1f s of pilot\n",
+                 static_cast<unsigned long long>(n), static_cast<unsigned long long>(prep->uniform_sample_size),
+                 prep->pilot_seconds);
+  }
 
   faults::campaign_config& cc = prep->cc;
   cc.model_path = model_path;
@@ -136,6 +177,11 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm) {
   cc.version = "axsa 0.1.0";
   cc.shard = shard;
   cc.logits = sw::to_string(setup.logits);
+  if (stratified) {
+    cc.sampling = faults::to_string(sampling);
+    cc.pilot = pilot;
+    cc.strata = faults::format_allocation(allocation);
+  }
   return prep;
 }
 
@@ -151,7 +197,9 @@ void print_summary(const po::variables_map& vm, const faults::campaign_db& db, c
     o.add("database", out_path).add("faults", sum.faults_done).add("sample_size", cc.sample_size).add("population", cc.population);
     o.add("pairs", sum.pairs).add("masked", frac(faults::outcome::masked)).add("tolerable", frac(faults::outcome::tolerable));
     o.add("critical", frac(faults::outcome::critical)).add("crash", frac(faults::outcome::crash));
-    o.add("hang", frac(faults::outcome::hang)).add("margin", sum.margin);
+    o.add("hang", frac(faults::outcome::hang)).add("margin", sum.margin).add("estimated_margin", sum.estimated_margin);
+    o.add("sampling", cc.sampling).add("uniform_sample_size", p.uniform_sample_size);
+    if (cc.sampling == "stratified") o.add("pilot_faults", p.pilot_faults).add("pilot_seconds", p.pilot_seconds);
     o.add("golden_seconds", golden_seconds).add("seconds", seconds);
     o.add("faults_per_second", seconds > 0 ? static_cast<double>(run.faults_run) / seconds : 0.0);
     o.add("cpu_seconds", run.cpu_seconds);
@@ -209,7 +257,7 @@ int run_campaign_mpi(const po::variables_map& vm) {
       }
       options.batch = ranged(vm, "mpi-batch", 1, 1 << 20);
       options.jobs = jobs_option(vm, static_cast<unsigned>(mpi.local_size()));
-      p = prepare(vm);
+      p = prepare(vm, options.jobs);
     });
     mpi.check_same_config(p->cc);
     std::optional<faults::campaign_db> db;
@@ -250,6 +298,11 @@ int run_campaign(const std::vector<std::string>& args) {
     ("margin", po::value<double>()->default_value(0.01, "0.01"), "margin of error of the sample size")
     ("p", po::value<double>()->default_value(0.5, "0.5"), "estimated probability of a failure (0.5: conservative)")
     ("exhaustive", "run every fault of the space instead of a sample")
+    ("sampling", po::value<std::string>()->default_value("uniform"),
+     "uniform (Leveugle's n over the whole space) or stratified (strata per site and bit: a seeded pilot measures\n"
+     "each stratum's spread and the faults of --margin go where outcomes vary; docs/campaigns.md)")
+    ("pilot", po::value<long long>()->default_value(static_cast<long long>(faults::default_pilot_per_stratum)),
+     "with --sampling stratified: pilot faults per stratum")
     ("seed", po::value<long long>()->default_value(1), "seed of the fault sample")
     ("engine", po::value<std::string>()->default_value("shortcut"),
      "shortcut (functional twin + exact fault effect), systemc (full cycle-accurate run per fault, fast engine)\n"
@@ -274,8 +327,8 @@ int run_campaign(const std::vector<std::string>& args) {
   add_array_options(desc, array);
   po::variables_map vm;
   if (!parse_command("campaign",
-                     "Runs a statistical fault-injection campaign: a golden run, then every sampled fault on PE\n"
-                     "weight inputs over the same images, each (fault, image) pair classified Masked, Tolerable,\n"
+                     "Runs a statistical fault-injection campaign: a golden run, then every sampled fault of the\n"
+                     "chosen sites over the same images, each (fault, image) pair classified Masked, Tolerable,\n"
                      "Critical, Crash or Hang and stored in SQLite (see axsa report).",
                      desc, args, vm)) {
     return 0;
@@ -285,7 +338,7 @@ int run_campaign(const std::vector<std::string>& args) {
   // Before the minutes of preparation, so a second campaign on the same database stops at once.
   const faults::campaign_lock lock =
       vm.count("out") ? faults::campaign_lock::acquire(vm["out"].as<std::string>()) : faults::campaign_lock{};
-  const std::unique_ptr<prepared_campaign> p = prepare(vm);
+  const std::unique_ptr<prepared_campaign> p = prepare(vm, jobs);
   faults::campaign_db db = faults::open_campaign(vm["out"].as<std::string>(), p->cc, *p->golden, vm.count("resume") > 0,
                                                  vm.count("overwrite") > 0);
   const faults::run_report run = faults::run_pending_faults(db, *p->golden, p->engine, jobs);

@@ -68,6 +68,17 @@ json_object group_json(const char* key, std::uint64_t value, const campaign_db::
   return o;
 }
 
+void add_estimate(json_object& o, const faults::share_estimate& e) {
+  o.add("population", e.population).add("faults", e.faults).add("pairs", e.pairs);
+  json_object intervals;
+  for (std::size_t c = 0; c < outcome_count; ++c) {
+    const char* name = faults::to_string(static_cast<outcome>(c));
+    o.add(name, e.classes[c].fraction);
+    intervals.add(name, json_value::array({json_number(e.classes[c].ci.low), json_number(e.classes[c].ci.high)}));
+  }
+  o.add("margin", e.margin).add("intervals", intervals);
+}
+
 void print_json(const std::string& file, const campaign_db::summary& s) {
   const auto& cfg = s.config;
   json_object o;
@@ -109,6 +120,25 @@ void print_json(const std::string& file, const campaign_db::summary& s) {
     kinds.push_back(g.value());
   }
   o.add("per_bit", bits).add("per_kind", kinds);
+  o.add("estimated_margin", s.estimated_margin).add("sampling", cfg.sampling);
+  json_value sites = json_value::array();
+  for (const auto& ss : s.per_site) {
+    json_object g;
+    g.add("site", faults::to_string(ss.site));
+    add_estimate(g, ss.estimate);
+    sites.push_back(g.value());
+  }
+  o.add("per_site", sites);
+  if (cfg.sampling == "stratified") {
+    json_value strata = json_value::array();
+    for (const auto& st : s.per_stratum) {
+      json_object g;
+      g.add("site", faults::to_string(st.site)).add("bit", std::uint64_t{st.bit}).add("planned", st.planned);
+      add_estimate(g, st.estimate);
+      strata.push_back(g.value());
+    }
+    o.add("pilot_per_stratum", cfg.pilot).add("per_stratum", strata);
+  }
   std::cout << o.str() << std::endl;
 }
 
@@ -134,8 +164,37 @@ void print_text(const std::string& file, const campaign_db::summary& s) {
         std::isnan(cs.ci.low) ? "-" : "[" + percent(cs.ci.low) + ", " + percent(cs.ci.high) + "] %";
     std::printf("%-10s %7s %%   %s\n", class_names[c], percent(cs.fraction).c_str(), interval.c_str());
   }
-  std::printf("\nmargin     +/-%s %% achieved at %s confidence (target +/-%s %%, whole sample +/-%s %%)\n",
-              percent(s.margin).c_str(), level.c_str(), percent(cfg.margin).c_str(), percent(s.planned_margin).c_str());
+  if (cfg.sampling == "stratified") {
+    std::printf("\nmargin     +/-%s %% estimated at %s confidence from the strata's spreads (target +/-%s %%;\n"
+                "           stratified sample, %llu pilot faults per stratum planned it)\n",
+                percent(s.margin).c_str(), level.c_str(), percent(cfg.margin).c_str(),
+                static_cast<unsigned long long>(cfg.pilot));
+  } else {
+    std::printf("\nmargin     +/-%s %% achieved at %s confidence (target +/-%s %%, whole sample +/-%s %%;\n"
+                "           estimated from the outcomes' spread +/-%s %%)\n",
+                percent(s.margin).c_str(), level.c_str(), percent(cfg.margin).c_str(), percent(s.planned_margin).c_str(),
+                percent(s.estimated_margin).c_str());
+  }
+  // Per site: each site's shares (stratified: combined over its bits) and their margin.
+  std::printf("\n%-12s %8s %9s %9s %9s %9s %9s %9s\n", "site", "faults", "masked", "tolerable", "critical", "crash",
+              "hang", "margin");
+  for (const auto& ss : s.per_site) {
+    const auto& e = ss.estimate;
+    std::printf("%-12s %8llu", faults::to_string(ss.site), static_cast<unsigned long long>(e.faults));
+    for (std::size_t c = 0; c < outcome_count; ++c) std::printf(" %7s %%", percent(e.classes[c].fraction).c_str());
+    std::printf(" %7s %%\n", percent(e.margin).c_str());
+  }
+  if (cfg.sampling == "stratified") {
+    std::printf("\n%-12s %4s %8s %8s %9s %9s %9s %9s %9s %9s\n", "stratum", "bit", "planned", "faults", "masked",
+                "tolerable", "critical", "crash", "hang", "margin");
+    for (const auto& st : s.per_stratum) {
+      const auto& e = st.estimate;
+      std::printf("%-12s %4u %8llu %8llu", faults::to_string(st.site), st.bit, static_cast<unsigned long long>(st.planned),
+                  static_cast<unsigned long long>(e.faults));
+      for (std::size_t c = 0; c < outcome_count; ++c) std::printf(" %7s %%", percent(e.classes[c].fraction).c_str());
+      std::printf(" %7s %%\n", percent(e.margin).c_str());
+    }
+  }
 }
 
 // `--csv results.db` would replace the campaign by its own summary, and a CSV written over the

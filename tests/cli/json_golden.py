@@ -16,7 +16,8 @@ must still be one. Left out: wall-clock fields, and paths, which name the source
 
 Documented additions since the golden files (ADDED: keys a newer axsa prints that the golden run did
 not; they are dropped before the comparison): report's `injected_faults_percent` and `logits`
-(docs/campaigns.md), and `operand_align` in gemm, infer, coverify and report (docs/quantization.md). The infer files were recaptured once after a fix: the twin's threads used to
+(docs/campaigns.md), report's `estimated_margin`, `sampling` and `per_site` and campaign's `estimated_margin`,
+`sampling` and `uniform_sample_size` (docs/campaigns.md, stratified sampling), and `operand_align` in gemm, infer, coverify and report (docs/quantization.md). The infer files were recaptured once after a fix: the twin's threads used to
 split the images mid-batch, so the GEMM counts, cycles, utilisation and energy of `infer` depended
 on --jobs (the golden run used 2); they now equal a single thread's, and only those numbers changed.
 coverify.json was recaptured when `coverify --faults N` began drawing from all five fault sites
@@ -29,7 +30,8 @@ import sys
 
 ADDED = {name: {"operand_align"} for name in ("gemm", "gemm_energy_approx", "gemm_ws_min", "infer", "infer_exits_energy",
                                                "infer_systemc", "coverify")}
-ADDED["report"] = {"injected_faults_percent", "logits", "operand_align"}
+ADDED["report"] = {"injected_faults_percent", "logits", "operand_align", "estimated_margin", "sampling", "per_site"}
+ADDED["campaign"] = {"estimated_margin", "sampling", "uniform_sample_size"}
 TIMING = {"wall_seconds", "pe_cycles_per_second", "images_per_second", "seconds", "golden_seconds",
           "faults_per_second", "cpu_seconds", "configs_per_minute", "median_seconds"}
 

@@ -276,6 +276,66 @@ TEST(cli, campaign_site_list_spans_every_site_and_engines_agree) {
   }
 }
 
+// --sampling stratified: a seeded pilot per stratum (site x bit) plans where the faults go. For the
+// same target margin it runs fewer faults than uniform sampling (pilot included), estimates the same
+// shares within the two estimates' joint interval, meets its target by its own estimate, and the
+// report breaks the outcomes down by site and by stratum. Bad combinations are one-line errors.
+TEST(cli, stratified_sampling_needs_fewer_faults_and_agrees_with_uniform) {
+  const std::string tag = std::to_string(getpid());
+  const std::string base = "campaign --rows 8 --cols 8 --images 8 --margin 0.05 --calibration 100 --site "
+                           "weight-link,act-link --jobs 2 --overwrite --json --out " + testing::TempDir();
+  const auto u = run(base + "cli_uniform_" + tag + ".db");
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  const auto s = run(base + "cli_stratified_" + tag + ".db --sampling stratified --pilot 6");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(json_number(u.out, "population"), 2.0 * 2 * 8 * 64) << u.out;
+  EXPECT_EQ(json_number(s.out, "pilot_faults"), 16.0 * 6) << s.out;  // 2 sites x 8 bits, 6 each
+  EXPECT_EQ(json_number(s.out, "uniform_sample_size"), json_number(u.out, "faults")) << s.out;
+  EXPECT_LT(json_number(s.out, "faults") + json_number(s.out, "pilot_faults"), json_number(u.out, "faults")) << s.out;
+  EXPECT_NE(s.err.find("stratified sampling"), std::string::npos) << s.err;
+
+  const auto ru = run("report --json " + testing::TempDir() + "cli_uniform_" + tag + ".db");
+  const auto rs = run("report --json " + testing::TempDir() + "cli_stratified_" + tag + ".db");
+  ASSERT_EQ(ru.exit_code, 0) << ru.err;
+  ASSERT_EQ(rs.exit_code, 0) << rs.err;
+  EXPECT_NE(rs.out.find("\"sampling\": \"stratified\""), std::string::npos) << rs.out;
+  EXPECT_LE(json_number(rs.out, "estimated_margin"), 0.05) << rs.out;
+  const auto errors = [](const std::string& json) { return json.substr(json.find("\"std_errors\"")); };
+  const double t = json_number(ru.out, "t");
+  for (const char* key : {"masked", "tolerable", "critical"}) {
+    const double pu = json_number(ru.out, key), ps = json_number(rs.out, key);
+    const double su = json_number(errors(ru.out), key), ss = json_number(errors(rs.out), key);
+    EXPECT_LE(std::abs(pu - ps), t * std::sqrt(su * su + ss * ss)) << key << ": uniform " << pu << ", stratified " << ps;
+  }
+  // Per site and per stratum, in text and JSON: the sites' faults add up to the campaign's.
+  for (const auto* r : {&ru, &rs}) {
+    const std::string sites = r->out.substr(r->out.find("\"per_site\""));
+    EXPECT_NE(sites.find("\"site\": \"weight-link\""), std::string::npos) << sites;
+    EXPECT_NE(sites.find("\"site\": \"act-link\""), std::string::npos) << sites;
+    const double first = json_number(sites, "faults");
+    const double second = json_number(sites.substr(sites.find("act-link")), "faults");
+    EXPECT_EQ(first + second, json_number(r->out, "faults")) << sites;
+  }
+  EXPECT_NE(rs.out.find("\"per_stratum\""), std::string::npos);
+  const auto text = run("report " + testing::TempDir() + "cli_stratified_" + tag + ".db");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  for (const char* row : {"weight-link ", "act-link ", "stratum", "estimated at 99 % confidence"})
+    EXPECT_NE(text.out.find(row), std::string::npos) << row << "\n" << text.out;
+  std::filesystem::remove(testing::TempDir() + "cli_uniform_" + tag + ".db");
+  std::filesystem::remove(testing::TempDir() + "cli_stratified_" + tag + ".db");
+
+  for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
+           {"--sampling random", "--sampling must be uniform or stratified (got 'random')"},
+           {"--pilot 5", "--pilot needs --sampling stratified"},
+           {"--sampling stratified --exhaustive", "--exhaustive runs every fault"},
+           {"--sampling stratified --pilot 1", "--pilot"}}) {
+    const auto r = run("campaign --rows 4 --cols 4 --images 2 --calibration 100 --out /tmp/never.db " + args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
+  }
+}
+
 // --logits requantized reaches the campaign's classification, is stored and reported, and a resume
 // with the other convention is refused; bad values are one-line errors.
 TEST(cli, campaign_logits_convention_is_stored_reported_and_checked_on_resume) {

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 #include "faults/campaign_shard.h"
 #include "faults/campaign_stats.h"
+#include "faults/stratified.h"
 #include "hw/array_config.h"
 
 namespace axsa::faults {
@@ -189,6 +191,193 @@ TEST(campaign_stats, summary_of_counts_matches_the_hand_computed_example) {
   EXPECT_TRUE(all.complete);
   EXPECT_EQ(all.margin, 0.0);
   EXPECT_EQ(all.classes[static_cast<std::size_t>(outcome::masked)].std_error, 0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// stratified sampling (faults/stratified.h)
+
+// The strata (site x bit) partition the space: every index in exactly one, each fault of a stratum
+// on its site and bit, and the populations summing to the space.
+TEST(stratified, strata_partition_the_fault_space_by_site_and_bit) {
+  const fault_space space({fault_site::act_link, fault_site::acc}, fault_set::all, 2, 3, 3, 5, 4);
+  const auto strata = space.strata();
+  ASSERT_EQ(strata.size(), 3u + 5u);
+  std::set<std::uint64_t> seen;
+  std::uint64_t sum = 0;
+  for (std::size_t h = 0; h < strata.size(); ++h) {
+    EXPECT_EQ(strata[h].site, h < 3 ? fault_site::act_link : fault_site::acc);
+    EXPECT_EQ(strata[h].bit, h < 3 ? h : h - 3);
+    EXPECT_EQ(strata[h].population, (2u + 4u) * 6u);  // 2 polarities + 4 cycles, x R*C
+    sum += strata[h].population;
+    for (std::uint64_t k = 0; k < strata[h].population; ++k) {
+      const std::uint64_t index = space.stratum_index(h, k);
+      EXPECT_TRUE(seen.insert(index).second) << "index " << index << " in two strata";
+      const fault f = space.at(index);
+      EXPECT_EQ(f.site, strata[h].site);
+      EXPECT_EQ(f.bit, strata[h].bit);
+    }
+  }
+  EXPECT_EQ(sum, space.size());
+  EXPECT_EQ(seen.size(), space.size());
+  EXPECT_THROW(space.stratum_index(0, strata[0].population), config_error);
+  EXPECT_THROW(space.stratum_index(strata.size(), 0), config_error);
+}
+
+// Neyman allocation on two strata of 100 with spreads 0.5 and 0.1, margin 0.1 at t = 2 (by hand:
+// n = 0.3^2 / (0.01 / 4 + 0.13 / 200) = 28.57; n_h = n W_h s_h / 0.3 = 23.8 and 4.76, rounded up).
+TEST(stratified, neyman_allocation_matches_the_hand_computed_example_and_meets_the_margin) {
+  const std::vector<std::uint64_t> n = neyman_allocation({100, 100}, {0.5, 0.1}, 0.1, 2.0);
+  ASSERT_EQ(n.size(), 2u);
+  EXPECT_EQ(n[0], 24u);
+  EXPECT_EQ(n[1], 5u);
+  // The margin those counts give, from the stratified variance with each stratum's correction.
+  const double var = 0.25 * 0.25 / 24 * (1 - 24.0 / 100) + 0.25 * 0.01 / 5 * (1 - 5.0 / 100);
+  EXPECT_LE(2.0 * std::sqrt(var), 0.1);
+  // Uniform sampling of the same 200 faults for the same margin (p = 0.5) needs 67.
+  EXPECT_EQ(leveugle_sample_size(200, 0.1, std::erf(2.0 / std::sqrt(2.0)), 0.5), 67u);
+  // Equal spreads of 0.5 allocate in proportion and add up to Leveugle's n (within the rounding up).
+  const std::vector<std::uint64_t> even = neyman_allocation({300, 100, 600}, {0.5, 0.5, 0.5}, 0.05, 2.5758);
+  const std::uint64_t lev = leveugle_sample_size(1000, 0.05, 0.99, 0.5);
+  const std::uint64_t total = even[0] + even[1] + even[2];
+  EXPECT_GE(total, lev - 1);
+  EXPECT_LE(total, lev + 3);
+  EXPECT_NEAR(static_cast<double>(even[2]) / static_cast<double>(even[1]), 6.0, 0.2);
+  // At least two faults of every stratum (its variance needs them), never more than it holds.
+  const std::vector<std::uint64_t> tiny = neyman_allocation({1000, 3, 1}, {0.5, 0.0, 0.5}, 0.2, 2.0);
+  EXPECT_EQ(tiny[1], 2u);
+  EXPECT_EQ(tiny[2], 1u);
+  EXPECT_THROW(neyman_allocation({10}, {0.5, 0.5}, 0.1, 2.0), config_error);
+}
+
+// The pilot's spread: the largest sqrt(q (1 - q)) over classes, q = (sum of shares + 0.5) / (n + 1).
+TEST(stratified, pilot_spread_bounds_the_outcome_share_spread) {
+  using counts = std::array<std::uint64_t, outcome_count>;
+  EXPECT_DOUBLE_EQ(pilot_spread({}), 0.5);
+  const double q = 5.5 / 6;  // five faults, every pair masked
+  EXPECT_NEAR(pilot_spread(std::vector<counts>(5, counts{10, 0, 0, 0, 0})), std::sqrt(q * (1 - q)), 1e-15);
+  // Two masked faults and two critical ones: q = 2.5 / 5 for both, the worst case.
+  EXPECT_NEAR(pilot_spread({counts{4, 0, 0, 0, 0}, counts{4, 0, 0, 0, 0}, counts{0, 0, 4, 0, 0}, counts{0, 0, 4, 0, 0}}),
+              0.5, 1e-15);
+}
+
+// The stratified sample holds n_h distinct faults of every stratum, the same for the same seed, and
+// the pilot draws up to its size from each stratum.
+TEST(stratified, sample_and_pilot_draw_the_allocated_faults_of_each_stratum) {
+  const fault_space space({fault_site::weight_link}, fault_set::all, 3, 3, 4, 16, 7);
+  const std::vector<std::uint64_t> n = {1, 0, 30, 5};
+  const auto a = stratified_sample_in_run_order(space, n, 11);
+  const auto b = stratified_sample_in_run_order(space, n, 11);
+  ASSERT_EQ(a.size(), 36u);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, stratified_sample_in_run_order(space, n, 12));
+  std::vector<std::uint64_t> per_bit(4, 0);
+  std::set<std::string> distinct;
+  for (const fault& f : a) {
+    ++per_bit[f.bit];
+    distinct.insert(describe(f));
+  }
+  EXPECT_EQ(per_bit, n);
+  EXPECT_EQ(distinct.size(), a.size());
+  EXPECT_THROW(stratified_sample_in_run_order(space, {1, 2, 3}, 1), config_error);
+  EXPECT_THROW(stratified_sample_in_run_order(space, {1, 2, 3, space.strata()[3].population + 1}, 1), config_error);
+
+  const pilot_sample pilot = draw_pilot(space, 3, 5);
+  ASSERT_EQ(pilot.faults.size(), 12u);
+  for (std::size_t i = 0; i < pilot.faults.size(); ++i) {
+    EXPECT_EQ(pilot.stratum_of[i], i / 3);
+    EXPECT_EQ(pilot.faults[i].bit, i / 3);
+  }
+}
+
+campaign_config stratified_config() {
+  campaign_config cfg;
+  cfg.bits = 2;
+  cfg.rows = 1;
+  cfg.cols = 2;
+  cfg.site = "weight-link";
+  cfg.fault_types = "stuck-at";
+  cfg.population = 8;  // 2 polarities x 2 bits x 2 PEs; strata of 4 per bit
+  cfg.images = 2;
+  cfg.batch = 1;
+  cfg.sampling = "stratified";
+  cfg.pilot = 4;
+  cfg.strata = "3,2";
+  cfg.sample_size = 5;
+  return cfg;
+}
+
+TEST(stratified, config_stores_sampling_pilot_and_allocation_only_when_stratified) {
+  const campaign_config uniform;
+  for (const auto& [k, v] : uniform.to_key_values()) EXPECT_NE(k, "sampling") << v;
+  const campaign_config cfg = stratified_config();
+  const campaign_config back = campaign_config::from_key_values(cfg.to_key_values());
+  EXPECT_EQ(back, cfg);
+  EXPECT_EQ(back.strata, "3,2");
+  EXPECT_NE(back, uniform);
+  auto kv = cfg.to_key_values();
+  for (auto& [k, v] : kv)
+    if (k == "strata") v = "3,3";  // sums to 6, not sample_size
+  EXPECT_THROW(campaign_config::from_key_values(kv), config_error);
+  for (auto& [k, v] : kv)
+    if (k == "strata") v = "3,,2";
+  EXPECT_THROW(campaign_config::from_key_values(kv), config_error);
+  const auto sample = campaign_sample(cfg);
+  ASSERT_EQ(sample.size(), 5u);
+  EXPECT_EQ(std::count_if(sample.begin(), sample.end(), [](const fault& f) { return f.bit == 0; }), 3);
+}
+
+// Stratified estimate by hand: stratum bit 0 (N = 4, W = 1/2) has 3 faults with masked shares 1, 1,
+// 0.5; stratum bit 1 (N = 4, W = 1/2) 2 faults with 0 and 0.5. Masked = (5/6 + 1/4) / 2; each
+// stratum's SE^2 = s^2 / n (N - n) / (N - 1) and the combined SE^2 = sum W^2 SE_h^2.
+TEST(stratified, summary_combines_the_strata_by_their_weights) {
+  const campaign_config cfg = stratified_config();
+  using counts = std::array<std::uint64_t, outcome_count>;
+  const std::vector<fault> list = {make_fault(0, 0, 0, fault_kind::stuck_at_0), make_fault(0, 1, 0, fault_kind::stuck_at_0),
+                                   make_fault(0, 0, 0, fault_kind::stuck_at_1), make_fault(0, 0, 1, fault_kind::stuck_at_0),
+                                   make_fault(0, 1, 1, fault_kind::stuck_at_1)};
+  const std::vector<counts> per_fault = {{2, 0, 0, 0, 0}, {2, 0, 0, 0, 0}, {1, 0, 1, 0, 0}, {0, 0, 2, 0, 0}, {1, 1, 0, 0, 0}};
+  const campaign_summary s = summarize_counts(cfg, list, per_fault);
+  ASSERT_EQ(s.per_stratum.size(), 2u);
+  EXPECT_EQ(s.per_stratum[0].planned, 3u);
+  EXPECT_EQ(s.per_stratum[1].estimate.faults, 2u);
+  const auto& masked = s.classes[static_cast<std::size_t>(outcome::masked)];
+  EXPECT_NEAR(masked.fraction, (5.0 / 6 + 0.25) / 2, 1e-12);
+  const double var0 = (2 * std::pow(1 - 5.0 / 6, 2) + std::pow(0.5 - 5.0 / 6, 2)) / 2;  // sample variance
+  const double var1 = (std::pow(0 - 0.25, 2) + std::pow(0.5 - 0.25, 2)) / 1;
+  const double se2 = 0.25 * var0 / 3 * (4 - 3) / 3.0 + 0.25 * var1 / 2 * (4 - 2) / 3.0;
+  EXPECT_NEAR(masked.std_error, std::sqrt(se2), 1e-12);
+  EXPECT_NEAR(s.margin, s.estimated_margin, 0);
+  EXPECT_DOUBLE_EQ(s.planned_margin, cfg.margin);
+  ASSERT_EQ(s.per_site.size(), 1u);
+  EXPECT_NEAR(s.per_site[0].estimate.classes[0].fraction, masked.fraction, 1e-15);
+  // A fault outside the campaign's space (bit 2 of a 2-bit operand) is refused, not counted.
+  std::vector<fault> bad = list;
+  bad[4].bit = 2;
+  EXPECT_THROW(summarize_counts(cfg, bad, per_fault), config_error);
+}
+
+// Uniform campaigns break the outcomes down by site too, each site over its own part of the space.
+TEST(campaign_stats, per_site_shares_count_each_sites_faults) {
+  campaign_config cfg;
+  cfg.bits = 2;
+  cfg.rows = 1;
+  cfg.cols = 1;
+  cfg.site = "weight-link,act-mult";
+  cfg.population = 8;
+  cfg.sample_size = 3;
+  fault a = make_fault(0, 0, 1, fault_kind::stuck_at_1), b = a, c = a;
+  b.site = c.site = fault_site::act_mult;
+  c.bit = 0;
+  using counts = std::array<std::uint64_t, outcome_count>;
+  const campaign_summary s = summarize_counts(cfg, {a, b, c}, {counts{0, 0, 4, 0, 0}, counts{4, 0, 0, 0, 0}, counts{2, 2, 0, 0, 0}});
+  ASSERT_EQ(s.per_site.size(), 2u);
+  EXPECT_EQ(s.per_site[0].site, fault_site::weight_link);
+  EXPECT_EQ(s.per_site[0].estimate.faults, 1u);
+  EXPECT_EQ(s.per_site[0].estimate.population, 4u);
+  EXPECT_DOUBLE_EQ(s.per_site[0].estimate.classes[static_cast<std::size_t>(outcome::critical)].fraction, 1.0);
+  EXPECT_EQ(s.per_site[1].estimate.faults, 2u);
+  EXPECT_DOUBLE_EQ(s.per_site[1].estimate.classes[static_cast<std::size_t>(outcome::masked)].fraction, 0.75);
+  EXPECT_TRUE(s.per_stratum.empty());
 }
 
 }  // namespace
