@@ -269,10 +269,11 @@ void array_core::drain_row(Acc* acc) {
 void array_core::set_faults(std::vector<faults::fault> list) {
   for (const auto& f : list) f.validate(m_cfg);
   m_faults = std::move(list);
-  m_valid_faults = m_control_faults = false;
+  m_valid_faults = m_control_faults = m_pe_faults = false;
   for (const auto& f : m_faults) {
     m_valid_faults |= f.site == faults::fault_site::valid;
     m_control_faults |= f.site == faults::fault_site::control;
+    m_pe_faults |= faults::is_mult_site(f.site) || f.site == faults::fault_site::valid;
   }
 }
 
@@ -399,7 +400,7 @@ void array_core::apply_acc_faults(Acc* acc, std::uint64_t cycle) {
 // that a run without faults pays one predicted branch per cycle.
 __attribute__((noinline)) void array_core::sabotage(std::uint64_t cycle) {
   apply_link_faults(cycle);
-  if (m_phase != phase::compute) return;
+  if (m_phase != phase::compute || !m_pe_faults) return;
   if (m_wide_acc) apply_pe_faults(m_acc64.data(), cycle);
   else apply_pe_faults(m_acc32.data(), cycle);
 }
@@ -539,7 +540,7 @@ void array_core::step_ws_sums(Acc* acc) {
         count_macs(&m_act[first], held + lo, static_cast<std::size_t>(hi - lo + 1));
       }
     }
-    if (__builtin_expect(!m_faults.empty(), 0)) apply_pe_faults(acc, m_total_cycles - 1);
+    if (__builtin_expect(m_pe_faults, 0)) apply_pe_faults(acc, m_total_cycles - 1);
   }
 }
 

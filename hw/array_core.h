@@ -164,6 +164,7 @@ class array_core final : public array_engine {
   std::vector<faults::fault> m_faults;
   bool m_valid_faults = false;    // some fault is on a valid site
   bool m_control_faults = false;  // some fault is on the controller
+  bool m_pe_faults = false;       // some fault is on a multiplier operand or a valid bit (apply_pe_faults)
   bool m_failed = false;          // the job ended on the address generator's range check
   gemm_job m_job{};
   std::optional<dataflow> m_flow;  // the running job's timing
