@@ -83,7 +83,7 @@ int run_coverify(const std::vector<std::string>& args) {
     ("fill", po::value<std::string>()->default_value("random"), "operands: random (full signed W-bit range), min or max")
     ("seed", po::value<long long>()->default_value(1), "random seed for the operands and the faults")
     ("faults", po::value<long long>()->default_value(0),
-     "inject this many random faults (site among weight-link, weight-mult, act-link, act-mult, acc and valid; kind, PE, "
+     "inject this many random faults (site among weight-link, weight-mult, act-link, act-mult and acc; kind, PE, "
      "bit, window) into both model and RTL")
     ("fault", po::value<std::vector<std::string>>(),
      "also inject this fault into both, site:kind:row:col:bit[:first[:last]] (e.g. weight-link:stuck-at-1:2:3:7); "
@@ -164,8 +164,7 @@ int run_coverify(const std::vector<std::string>& args) {
     std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ull);
     opt.faults = rtl::random_faults(fault_count, rows, cols, bits, acc_bits, run_cycles, rng,
                                     {faults::fault_site::weight_link, faults::fault_site::weight_mult,
-                                     faults::fault_site::act_link, faults::fault_site::act_mult, faults::fault_site::acc,
-                                     faults::fault_site::valid});
+                                     faults::fault_site::act_link, faults::fault_site::act_mult, faults::fault_site::acc});
   }
   if (vm.count("fault")) {
     for (const auto& text : vm["fault"].as<std::vector<std::string>>()) opt.faults.push_back(faults::parse_fault(text));
