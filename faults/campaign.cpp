@@ -119,7 +119,10 @@ bool may_touch(const job_span& job, const fault& f, const hw::array_config& cfg)
 
 std::vector<fault_rectangle> fault_rectangles(const job_span& job, const fault& f, const hw::array_config& cfg) {
   std::vector<fault_rectangle> out;
-  if (f.site == fault_site::acc || !may_touch(job, f, cfg)) return out;
+  if (f.site == fault_site::acc || f.site == fault_site::control || !may_touch(job, f, cfg)) return out;
+  // A valid bit stuck at 1 changes no output (fault_rectangle); stuck at 0 or flipped, it skips products.
+  const bool skip = f.site == fault_site::valid;
+  if (skip && f.kind == fault_kind::stuck_at_1) return out;
   // The descriptor says when each fold starts, how long it computes and which k passes PE (r,c) when.
   const hw::dataflow df(cfg, job.shape);
   const std::uint64_t K = job.shape.k, compute = df.compute_cycles();
@@ -140,8 +143,14 @@ std::vector<fault_rectangle> fault_rectangles(const job_span& job, const fault& 
     rect.k_lo = static_cast<std::size_t>(std::max<std::int64_t>(0, df.k_at(t_lo, r, c)));
     rect.k_hi = static_cast<std::size_t>(k_last);
     rect.activation = activation;
+    rect.skip = skip;
     const std::size_t m = job.row0 + tile.m0 + r, n = tile.n0 + c;
-    if (activation) {
+    if (skip) {  // the faulty PE's own products
+      rect.m_begin = m;
+      rect.m_end = m + 1;
+      rect.n_begin = n;
+      rect.n_end = n + 1;
+    } else if (activation) {
       // Link site: the corrupted activation travels east to every column after it; multiplier site: this PE only.
       rect.m_begin = m;
       rect.m_end = m + 1;
@@ -168,7 +177,9 @@ void apply_fault_to_job(const job_span& job, const fault& f, const hw::array_con
   };
   for (const fault_rectangle& rect : fault_rectangles(job, f, cfg)) {
     for (std::size_t k = rect.k_lo; k <= rect.k_hi; ++k) {
-      if (rect.activation) {  // one row, its activation corrupted
+      if (rect.skip) {  // one PE's product not added
+        add(rect.m_begin, rect.n_begin, -std::int64_t{twin.product(act[rect.m_begin * K + k], weight[k * N + rect.n_begin])});
+      } else if (rect.activation) {  // one row, its activation corrupted
         const std::int16_t a = act[rect.m_begin * K + k];
         const auto bad = static_cast<std::int16_t>(f.apply(a, cfg.data_bits));
         if (bad == a) continue;
@@ -263,6 +274,10 @@ void acc_fault_outputs(const job_span& job, const fault& f, const hw::array_conf
 std::vector<std::vector<std::int64_t>> run_on_system(sw::accelerated_system& sys, const campaign_setup& setup,
                                                      const std::vector<fault>& faults) {
   hw::array_engine& core = sys.accelerator.array.engine();
+  // A fault of the run before may have left the accelerator busy or with DONE raised (a control fault
+  // whose run crashed): reset it, and let the array's controller and irq settle for a cycle.
+  sys.accelerator.abort();
+  sc_core::wait(sys.accelerator.cycles_to_time(1));
   const std::uint64_t base = core.total_cycles();
   // Each run starts from a clean array: an accumulator fault of the run before may have left
   // corrupted zeros in it (acc_leftover), which belong to that run only.

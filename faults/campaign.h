@@ -143,9 +143,15 @@ class shortcut_engine {
 // weight. Activation sites: one row, the faulty PE's column and, for a link fault, every column east
 // of it; a product uses f.apply(activation). Unchanged where the corrupted value is the same.
 // Accumulator faults change no product (acc_fault_outputs).
+// Valid faults: the faulty PE's own products while a valid bit is forced to 0 are skipped (`skip`).
+// Forcing a valid bit to 1 changes no output: inside a fold's tile the two valid bits of a PE are
+// set together (both operands carry the same k, hw/dataflow.h), so the other bit is 0 whenever the
+// forced one was; outside the tile the PE's sum is no output and the drain flushes it.
+// Control faults have no rectangles: they run the full simulation.
 struct fault_rectangle {
   std::size_t m_begin = 0, m_end = 0, n_begin = 0, n_end = 0, k_lo = 0, k_hi = 0;
   bool activation = false;  // the fault corrupts the activation operand (else the weight)
+  bool skip = false;        // the products are not added at all (a valid fault)
 };
 std::vector<fault_rectangle> fault_rectangles(const job_span& job, const fault& f, const hw::array_config& cfg);
 

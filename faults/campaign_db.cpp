@@ -36,6 +36,12 @@ CREATE TABLE results(fault_id INTEGER NOT NULL REFERENCES faults(id), image INTE
                      faulty_label INTEGER NOT NULL, ratio REAL, PRIMARY KEY (fault_id, image)) WITHOUT ROWID;
 )sql";
 
+// Which engine computed each fault's results. Added after format 1 was fixed: a database without
+// the table (written before it) stays readable, its faults' engines unrecorded; a campaign resuming
+// it creates the table.
+constexpr const char* engine_table_sql =
+    "CREATE TABLE IF NOT EXISTS fault_engine(fault_id INTEGER PRIMARY KEY REFERENCES faults(id), engine TEXT NOT NULL)";
+
 constexpr std::uint64_t no_end = std::numeric_limits<std::uint64_t>::max();
 
 // A stored value quoted in a message may hold line breaks (a damaged file); every error axsa prints is one
@@ -395,6 +401,7 @@ campaign_db campaign_db::open_writable(const std::string& path, bool create) {
 void campaign_db::initialise(const campaign_config& cfg) {
   transaction tx(m_db, m_path);
   exec(m_db, m_path, schema_sql, "cannot create the tables");
+  exec(m_db, m_path, engine_table_sql, "cannot create the tables");
   statement put(m_db, m_path, "INSERT INTO config(key, value) VALUES (?, ?)");
   put.bind(1, std::string(format_key)).bind(2, std::string(format_value)).run("cannot store the config");
   for (const auto& [k, v] : cfg.to_key_values()) put.bind(1, k).bind(2, v).run("cannot store the config");
@@ -454,6 +461,7 @@ campaign_db campaign_db::resume(const std::string& path, const campaign_config& 
     }
     set_pragmas(db.m_db, path);
     db.check_contents();
+    exec(db.m_db, path, engine_table_sql, "cannot create the fault_engine table");
     return db;
   });
 }
@@ -697,6 +705,15 @@ void campaign_db::store_results(std::uint64_t fault_id, const std::vector<pair_r
 }
 
 void campaign_db::store_results_batch(const std::vector<std::pair<std::uint64_t, std::vector<pair_result>>>& batch) {
+  store_results_batch(batch, {});
+}
+
+void campaign_db::store_results_batch(const std::vector<std::pair<std::uint64_t, std::vector<pair_result>>>& batch,
+                                      const std::vector<std::string>& engines) {
+  if (!engines.empty() && engines.size() != batch.size()) {
+    throw std::invalid_argument(m_path + ": " + std::to_string(engines.size()) + " engines for " +
+                                std::to_string(batch.size()) + " faults");
+  }
   // Check everything before writing, so a bad entry never costs a rollback of good ones.
   const std::uint64_t known = fault_count();
   const shard_spec shard = stored_shard();
@@ -719,7 +736,45 @@ void campaign_db::store_results_batch(const std::vector<std::pair<std::uint64_t,
       put.run("cannot store the results of a fault");
     }
   }
+  if (!engines.empty()) {
+    statement eng(m_db, m_path, "INSERT INTO fault_engine(fault_id, engine) VALUES (?, ?)");
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (engines[i].empty()) continue;  // unrecorded (a merged shard from before the record)
+      eng.bind(1, static_cast<std::int64_t>(batch[i].first)).bind(2, engines[i]);
+      eng.run("cannot store the engine of a fault");
+    }
+  }
   tx.commit();
+}
+
+bool campaign_db::has_engine_table() const {
+  statement s(m_db, m_path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'fault_engine'");
+  s.step("cannot list the tables");
+  return s.int64(0) > 0;
+}
+
+std::string campaign_db::engine_of(std::uint64_t fault_id) const {
+  if (!has_engine_table()) return "";
+  statement s(m_db, m_path, "SELECT engine FROM fault_engine WHERE fault_id = ?");
+  s.bind(1, to_sql(fault_id, "fault id"));
+  return s.step("cannot read the engine of a fault") ? s.text(0) : std::string();
+}
+
+std::map<std::string, std::uint64_t> campaign_db::engine_counts() const {
+  std::map<std::string, std::uint64_t> out;
+  const std::uint64_t done = completed_faults();
+  std::uint64_t recorded = 0;
+  if (has_engine_table()) {
+    statement s(m_db, m_path,
+                "SELECT e.engine, COUNT(*) FROM fault_engine e WHERE EXISTS (SELECT 1 FROM results r WHERE r.fault_id = "
+                "e.fault_id) GROUP BY e.engine");
+    while (s.step("cannot count the engines")) {
+      out[s.text(0)] = static_cast<std::uint64_t>(s.int64(1));
+      recorded += static_cast<std::uint64_t>(s.int64(1));
+    }
+  }
+  if (done > recorded) out["unrecorded"] = done - recorded;
+  return out;
 }
 
 std::vector<pair_result> campaign_db::results(std::uint64_t fault_id) const {

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,8 +66,16 @@ class campaign_db {
   // Throws std::invalid_argument for an empty list or an unknown fault id, std::runtime_error
   // (naming the file) if SQLite refuses, e.g. for results of a fault that already has them.
   void store_results(std::uint64_t fault_id, const std::vector<pair_result>& results);
-  // Several faults in one transaction (the engine batches to keep commits cheap).
+  // Several faults in one transaction (the engine batches to keep commits cheap); with `engines`
+  // (one per fault, e.g. "shortcut" or "systemc"; "" for none) also which engine computed each fault.
   void store_results_batch(const std::vector<std::pair<std::uint64_t, std::vector<pair_result>>>& batch);
+  void store_results_batch(const std::vector<std::pair<std::uint64_t, std::vector<pair_result>>>& batch,
+                           const std::vector<std::string>& engines);
+  // The engine recorded for a fault ("" when none is: a database from before the record existed,
+  // or results stored without it; axsa merge copies each shard's record).
+  std::string engine_of(std::uint64_t fault_id) const;
+  // Completed faults per engine; those without a record count as "unrecorded".
+  std::map<std::string, std::uint64_t> engine_counts() const;
   std::vector<pair_result> results(std::uint64_t fault_id) const;  // by image
   // Every fault's results in one read transaction, ascending by fault id, each by image.
   void for_each_fault_results(const std::function<void(std::uint64_t, std::vector<pair_result>&&)>& visit) const;
@@ -86,6 +95,7 @@ class campaign_db {
   // config_error naming what is wrong unless the stored config is valid, every table is there,
   // every stored fault fits the config and every result has an outcome code of a stored fault.
   void check_contents() const;
+  bool has_engine_table() const;
   shard_spec stored_shard() const;  // the config's shard alone (1/1 without one)
   void close() noexcept;
 

@@ -147,14 +147,17 @@ merge_summary merge_shards(const std::string& out, const std::vector<std::string
     db->store_faults(sample);
     for (const auto& [index, s] : by_index) {
       std::vector<std::pair<std::uint64_t, std::vector<pair_result>>> batch;
+      std::vector<std::string> engines;  // each fault's engine, as its shard recorded it
       auto flush = [&] {
         if (batch.empty()) return;
-        db->store_results_batch(batch);
+        db->store_results_batch(batch, engines);
         batch.clear();
+        engines.clear();
       };
       s->db->for_each_fault_results([&](std::uint64_t id, std::vector<pair_result>&& results) {
         ++summary.faults_done;
         summary.pairs += results.size();
+        engines.push_back(s->db->engine_of(id));
         batch.emplace_back(id, std::move(results));
         if (batch.size() >= 4096) flush();
       });

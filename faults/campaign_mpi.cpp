@@ -233,7 +233,7 @@ run_report coordinate(const session& s, campaign_db& db, const golden_reference&
   int ranks_working = s.size() - 1;
   auto last_commit = clock_type::now();
   auto commit = [&] {
-    db.store_results_batch(ready);
+    db.store_results_batch(ready, std::vector<std::string>(ready.size(), "shortcut"));  // every rank runs the shortcut
     written += ready.size();
     done_total += ready.size();
     ready.clear();

@@ -29,9 +29,9 @@ class result_writer {
  public:
   result_writer(campaign_db& db, progress_line& progress, std::uint64_t done)
       : m_db(db), m_progress(progress), m_done(done) {}
-  void push(fault_results r) {
+  void push(fault_results r, campaign_engine engine) {
     std::lock_guard<std::mutex> lock(m_mutex);
-    m_queue.push_back(std::move(r));
+    m_queue.push_back({std::move(r), to_string(engine)});
     m_cv.notify_one();
   }
   // Runs on the calling thread until `expected` faults have been written.
@@ -39,17 +39,21 @@ class result_writer {
     std::uint64_t written = 0;
     while (written < expected) {
       std::vector<fault_results> batch;
+      std::vector<std::string> engines;
       {
         std::unique_lock<std::mutex> lock(m_mutex);
         // A full batch, the last results, or half a second: whichever comes first.
         m_cv.wait_for(lock, std::chrono::milliseconds(500),
                       [&] { return m_queue.size() >= 256 || written + m_queue.size() >= expected || m_failed; });
         if (m_failed) std::rethrow_exception(m_failure);
-        batch.assign(std::make_move_iterator(m_queue.begin()), std::make_move_iterator(m_queue.end()));
+        for (auto& q : m_queue) {
+          batch.push_back(std::move(q.results));
+          engines.push_back(q.engine);
+        }
         m_queue.clear();
       }
       if (batch.empty()) continue;
-      m_db.store_results_batch(batch);
+      m_db.store_results_batch(batch, engines);
       written += batch.size();
       m_done += batch.size();
       m_progress.update(m_done);
@@ -68,7 +72,11 @@ class result_writer {
   std::uint64_t m_done;
   std::mutex m_mutex;
   std::condition_variable m_cv;
-  std::deque<fault_results> m_queue;
+  struct queued {
+    fault_results results;
+    const char* engine;
+  };
+  std::deque<queued> m_queue;
   bool m_failed = false;
   std::exception_ptr m_failure;
 };
@@ -81,7 +89,7 @@ void run_shortcut(const golden_reference& golden, const std::vector<fault>& all,
       shortcut_engine eng(golden);
       for (std::size_t i; (i = next.fetch_add(1)) < pending.size();) {
         const std::uint64_t id = pending[i];
-        writer.push({id, classify_run(golden, eng.run(all[id]))});
+        writer.push({id, classify_run(golden, eng.run(all[id]))}, campaign_engine::shortcut);
       }
     } catch (...) {
       writer.fail(std::current_exception());
@@ -107,6 +115,12 @@ void run_on_simulation(const golden_reference& golden, const std::vector<fault>&
   const campaign_setup& setup = golden.setup();
   hw::array_config cfg = setup.cfg;
   if (structural) {
+    for (std::uint64_t id : pending) {
+      if (all[id].site == fault_site::control) {
+        throw config_error("the structural engine has no model of the controller: run control faults with "
+                           "--engine systemc or shortcut (docs/faults.md)");
+      }
+    }
     cfg.engine = hw::engine_kind::structural;
     for (std::uint64_t id : pending) {
       hw::plan_everywhere(cfg.saboteurs, all[id].site);
@@ -123,7 +137,9 @@ void run_on_simulation(const golden_reference& golden, const std::vector<fault>&
     }
   });
   sys.host.set_program([&] {
-    for (std::uint64_t id : pending) writer.push({id, evaluate_on_system(sys, golden, all[id])});
+    for (std::uint64_t id : pending)
+      writer.push({id, evaluate_on_system(sys, golden, all[id])},
+                  structural ? campaign_engine::structural : campaign_engine::systemc);
   });
   sc_core::sc_start();
   if (sys.host.failure()) writer.fail(sys.host.failure());
@@ -160,6 +176,10 @@ double process_cpu_seconds() {
 std::vector<std::array<std::uint64_t, outcome_count>> run_pilot(const golden_reference& golden,
                                                                  const std::vector<fault>& list, unsigned jobs) {
   std::vector<std::array<std::uint64_t, outcome_count>> counts(list.size());
+  for (const fault& f : list) {
+    if (!shortcut_site(f.site)) throw config_error(std::string("a pilot runs on the shortcut engine, which has no ") +
+                                                   to_string(f.site) + " faults");
+  }
   std::atomic<std::size_t> next{0};
   std::mutex failure_mutex;
   std::exception_ptr failure;
@@ -206,8 +226,15 @@ run_report run_pending_faults(campaign_db& db, const golden_reference& golden, c
   result_writer writer(db, progress, stored.size() - pending.size());
   const auto t0 = clock_type::now();
   const double cpu0 = process_cpu_seconds();
-  if (engine == campaign_engine::shortcut) run_shortcut(golden, all, pending, writer, jobs);
-  else run_on_simulation(golden, all, pending, writer, engine == campaign_engine::structural);
+  if (engine == campaign_engine::shortcut) {
+    // The shortcut takes the sites it computes exactly; the others (control) run the full simulation.
+    std::vector<std::uint64_t> quick, full;
+    for (std::uint64_t id : pending) (shortcut_site(all[id].site) ? quick : full).push_back(id);
+    if (!quick.empty()) run_shortcut(golden, all, quick, writer, jobs);
+    if (!full.empty()) run_on_simulation(golden, all, full, writer, false);
+  } else {
+    run_on_simulation(golden, all, pending, writer, engine == campaign_engine::structural);
+  }
   progress.finish();
   return {pending.size(), std::chrono::duration<double>(clock_type::now() - t0).count(), process_cpu_seconds() - cpu0};
 }

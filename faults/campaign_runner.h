@@ -43,8 +43,10 @@ std::vector<std::array<std::uint64_t, outcome_count>> run_pilot(const golden_ref
 
 // Runs every pending fault of `db` over the golden run's images and stores each fault's results.
 // `jobs` worker threads serve the shortcut engine; the full simulations run one fault at a time
-// (SystemC allows one simulation per process, so call this at most once with them). Rethrows the
-// first failure of a worker or of the database.
+// (SystemC allows one simulation per process, so call this at most once with them). With the
+// shortcut engine, faults on sites it does not compute (control: shortcut_site()) run the full
+// simulation on the fast engine after the others. Each fault's engine is stored with its results.
+// Rethrows the first failure of a worker or of the database.
 run_report run_pending_faults(campaign_db& db, const golden_reference& golden, campaign_engine engine, unsigned jobs);
 
 }  // namespace axsa::faults

@@ -33,12 +33,12 @@ fault_space::fault_space(const std::vector<fault_site>& sites, fault_set set, un
                          unsigned data_bits, unsigned acc_bits, std::uint64_t run_cycles)
     : m_rows(rows), m_cols(cols), m_cycles(run_cycles) {
   if (sites.empty()) throw config_error("a fault space needs at least one site");
-  for (fault_site s : sites) add(s, set, s == fault_site::acc ? acc_bits : data_bits);
+  for (fault_site s : sites) add(s, set, site_bits(s, data_bits, acc_bits));
 }
 
 void fault_space::add(fault_site site, fault_set set, unsigned bits) {
   part p{site, bits, m_size, 0, 0};
-  const std::uint64_t pes_bits = std::uint64_t{m_rows} * m_cols * bits;
+  const std::uint64_t pes_bits = site_units(site, m_rows, m_cols) * bits;
   if (set != fault_set::bit_flip) p.stuck = 2 * pes_bits;
   if (set != fault_set::stuck_at) {
     if (m_cycles == 0) throw config_error("a bit-flip fault space needs the golden run's cycle count");
@@ -66,18 +66,22 @@ fault fault_space::at(std::uint64_t index) const {
     std::uint64_t i = index % half;
     f.bit = static_cast<unsigned>(i % per_pe);
     i /= per_pe;
-    f.col = static_cast<unsigned>(i % m_cols);
-    f.row = static_cast<unsigned>(i / m_cols);
+    if (p.site != fault_site::control) {
+      f.col = static_cast<unsigned>(i % m_cols);
+      f.row = static_cast<unsigned>(i / m_cols);
+    }
     return f;  // window: the whole run
   }
   std::uint64_t i = index - p.stuck;
   f.kind = fault_kind::bit_flip;
   f.bit = static_cast<unsigned>(i % per_pe);
   i /= per_pe;
-  const std::uint64_t pes = std::uint64_t{m_rows} * m_cols;
+  const std::uint64_t pes = site_units(p.site, m_rows, m_cols);
   const std::uint64_t pe = i % pes;
-  f.row = static_cast<unsigned>(pe / m_cols);
-  f.col = static_cast<unsigned>(pe % m_cols);
+  if (p.site != fault_site::control) {
+    f.row = static_cast<unsigned>(pe / m_cols);
+    f.col = static_cast<unsigned>(pe % m_cols);
+  }
   f.first_cycle = f.last_cycle = i / pes;
   return f;
 }

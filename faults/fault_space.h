@@ -1,8 +1,9 @@
 // Fault spaces and statistical fault sampling (docs/campaigns.md, docs/faults.md), per site, with
-// B the width of the value the site corrupts (W for the weight and activation sites, A for acc):
-//  - stuck-at: the survey's space, 2 polarities x B bits x R*C PEs, each fault active for the whole
+// B the width of the value the site corrupts (W for the weight and activation sites, A for acc, 2
+// for valid, control_field::width for control) and U its units (R*C PEs; 1 controller for control):
+//  - stuck-at: the survey's space, 2 polarities x B bits x U, each fault active for the whole
 //    run (every cycle of every image);
-//  - bit-flip: B bits x R*C PEs x T cycles, a single-cycle transient at one of the T array cycles of
+//  - bit-flip: B bits x U x T cycles, a single-cycle transient at one of the T array cycles of
 //    the golden run;
 //  - all: the union of the two.
 // A space over several sites is the concatenation of the sites' spaces, in the order given.
@@ -26,7 +27,7 @@ class fault_space {
  public:
   // rows x cols PEs, faults on `site` of `bits` bits (the site's width), T array cycles in the golden run.
   fault_space(fault_site site, fault_set set, unsigned rows, unsigned cols, unsigned bits, std::uint64_t run_cycles);
-  // Several sites: W-bit data (weight and activation sites), A-bit accumulators (acc).
+  // Several sites, each with its width (site_bits: W-bit data, A-bit accumulators, ...).
   fault_space(const std::vector<fault_site>& sites, fault_set set, unsigned rows, unsigned cols, unsigned data_bits,
               unsigned acc_bits, std::uint64_t run_cycles);
   std::uint64_t size() const { return m_size; }

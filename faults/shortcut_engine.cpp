@@ -52,6 +52,10 @@ shortcut_engine::shortcut_engine(const golden_reference& golden)
 }
 
 std::vector<std::vector<std::int64_t>> shortcut_engine::run(const fault& f) {
+  if (!shortcut_site(f.site)) {
+    throw config_error(std::string("the shortcut engine does not compute ") + to_string(f.site) +
+                       " faults; they run the full simulation (docs/faults.md)");
+  }
   const campaign_setup& s = m_golden.setup();
   std::vector<std::vector<std::int64_t>> out = m_golden.logits();
   std::vector<const job_span*> touched;
@@ -364,6 +368,11 @@ __attribute__((noinline)) void shortcut_engine::non_weight_changes(std::size_t b
       const std::size_t m = r.m_begin;
       std::int64_t* d = m_delta.data() + m * N;
       bool changed = false;
+      if (r.skip) {  // a valid fault: the PE's own products are not added
+        for (std::size_t k = r.k_lo; k <= r.k_hi; ++k) d[r.n_begin] -= m_twin.product(act_at(m, k), W[k * N + r.n_begin]);
+        if (r.k_lo <= r.k_hi) mark_row(m);
+        continue;
+      }
       for (std::size_t k = r.k_lo; k <= r.k_hi; ++k) {
         const std::int16_t x = act_at(m, k);
         const auto bad = static_cast<std::int16_t>(f.apply(x, s.cfg.data_bits));

@@ -41,14 +41,16 @@ struct saboteur_plan {
   bool every_act_link = false;  // on every PE's west input
   bool every_act_mult = false;  // on every PE's multiplier activation operand
   bool every_acc = false;       // on every PE's accumulator register input
+  bool every_valid = false;     // on every PE's MAC-enable gate (its two valid inputs)
   std::vector<std::pair<unsigned, unsigned>> links, mults;  // (row, col) of single PEs
-  std::vector<std::pair<unsigned, unsigned>> act_links, act_mults, accs;
+  std::vector<std::pair<unsigned, unsigned>> act_links, act_mults, accs, valids;
 
   bool link_at(unsigned r, unsigned c) const { return every_link || has(links, r, c); }
   bool mult_at(unsigned r, unsigned c) const { return every_mult || has(mults, r, c); }
   bool act_link_at(unsigned r, unsigned c) const { return every_act_link || has(act_links, r, c); }
   bool act_mult_at(unsigned r, unsigned c) const { return every_act_mult || has(act_mults, r, c); }
   bool acc_at(unsigned r, unsigned c) const { return every_acc || has(accs, r, c); }
+  bool valid_at(unsigned r, unsigned c) const { return every_valid || has(valids, r, c); }
 
  private:
   static bool has(const std::vector<std::pair<unsigned, unsigned>>& v, unsigned r, unsigned c) {

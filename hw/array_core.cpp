@@ -72,20 +72,28 @@ void array_core::start(const gemm_job& job) {
   m_compute_len = m_flow->compute_cycles();
   m_fold = 0;
   m_job_cycles = 0;
+  m_failed = false;
   begin_fold();
 }
 
 void array_core::begin_fold() {
-  const dataflow& df = *m_flow;
-  m_tile = df.fold_tile(m_fold);
   m_t = 0;
   if (m_ws) {
+    m_tile = m_flow->fold_tile(m_fold);
     m_phase = phase::preload;
     load_feeders_ws();
     return;
   }
   m_drain_cycle = 0;
   m_phase = phase::compute;
+  set_fold_tile();
+  load_feeders();
+}
+
+void array_core::set_fold_tile() {
+  const dataflow& df = *m_flow;
+  m_tile = m_fold < df.folds() ? df.fold_tile(m_fold) : dataflow::tile{};
+  m_failed = m_fold >= df.folds();  // only a control fault gets here (sabotage_control)
   if (m_counting) count_fold_zeros();
   else m_fold_zeros_counted = false;
   // Row i's feeder reads m_act_src[t * m_act_step + m_act_off[i]], the activation k = t - west_skew(i)
@@ -120,7 +128,6 @@ void array_core::begin_fold() {
   const auto n = static_cast<std::ptrdiff_t>(m_job.shape.n);
   for (unsigned j = 0; j < m_tile.cols_used; ++j)
     m_wgt_off[j] = static_cast<std::ptrdiff_t>(m_tile.n0) + j - static_cast<std::ptrdiff_t>(df.north_skew(j)) * n;
-  load_feeders();
 }
 
 // The feeder registers hold what enters the array during cycle m_t: the descriptor's feeder schedule
@@ -262,6 +269,61 @@ void array_core::drain_row(Acc* acc) {
 void array_core::set_faults(std::vector<faults::fault> list) {
   for (const auto& f : list) f.validate(m_cfg);
   m_faults = std::move(list);
+  m_valid_faults = m_control_faults = m_pe_faults = false;
+  for (const auto& f : m_faults) {
+    m_valid_faults |= f.site == faults::fault_site::valid;
+    m_control_faults |= f.site == faults::fault_site::control;
+    m_pe_faults |= faults::is_mult_site(f.site) || f.site == faults::fault_site::valid;
+  }
+}
+
+bool array_core::valid_mac(unsigned r, unsigned c, std::uint64_t cycle) const {
+  // The valid bits PE (r, c) receives: the west feeder's of row r c cycles ago, the north feeder's
+  // of column c weight_hop * r cycles ago (invalid before the fold began: the drain fed none).
+  const dataflow& df = *m_flow;
+  bool act = m_t >= c && df.west_valid(m_tile, m_t - c, r);
+  bool wgt = m_t >= df.west_skew(r) && df.north_valid(m_tile, m_t - df.west_skew(r), c);
+  for (const auto& f : m_faults) {
+    if (f.site != faults::fault_site::valid || f.row != r || f.col != c || !f.active(cycle)) continue;
+    bool& v = f.bit == faults::valid_act_bit ? act : wgt;
+    v = f.apply_bit(v);
+  }
+  return act && wgt;
+}
+
+// Control faults corrupt the controller's registers as it reads them in this cycle.
+void array_core::sabotage_control(std::uint64_t cycle) {
+  namespace field = faults::control_field;
+  for (const auto& f : m_faults) {
+    if (f.site != faults::fault_site::control || !f.active(cycle)) continue;
+    faults::fault at = f;  // the same fault on the field's own bit
+    if (f.bit < field::fold_counter) {
+      at.bit = f.bit - field::stage_counter;
+      std::uint64_t& counter = m_phase == phase::drain ? m_drain_cycle : m_t;
+      counter = at.apply_word(counter);
+    } else if (f.bit < field::stage) {
+      at.bit = f.bit - field::fold_counter;
+      const std::uint64_t fold = at.apply_word(m_fold);
+      if (fold != m_fold) {
+        m_fold = fold;
+        set_fold_tile();  // the feeders' and the drain's addresses follow the fold counter
+      }
+    } else if (f.bit == field::stage) {
+      const bool draining = m_phase == phase::drain;
+      if (f.apply_bit(draining) != draining) m_phase = draining ? phase::compute : phase::drain;
+    }
+  }
+}
+
+void array_core::abort() {
+  if (m_phase == phase::idle) return;
+  m_phase = phase::idle;
+  std::fill(m_act.begin(), m_act.end(), std::int16_t{0});
+  std::fill(m_wgt.begin(), m_wgt.end(), std::int16_t{0});
+  std::fill(m_act_edge.begin(), m_act_edge.end(), std::int16_t{0});
+  std::fill(m_wgt_edge.begin(), m_wgt_edge.end(), std::int16_t{0});
+  std::fill(m_acc32.begin(), m_acc32.end(), 0u);
+  std::fill(m_acc64.begin(), m_acc64.end(), std::uint64_t{0});
 }
 
 // Link faults corrupt the value on the link into the PE before it is used and registered on
@@ -279,38 +341,47 @@ void array_core::apply_link_faults(std::uint64_t cycle) {
   }
 }
 
-// Multiplier-site faults: the PE's product uses the corrupted operands, the links keep the intact
-// ones. Done as a correction after the MAC of all PEs, so the hot loop stays fault-free. Several on
-// one PE compose in list order per operand, as link faults do: the first of them applies the
-// whole chain of both operands.
+// Multiplier-site and valid faults: the PE's product uses the corrupted operands, the links keep the
+// intact ones, and it is added when the (possibly corrupted) valid bits say so. Done as a correction
+// after the MAC of all PEs, so the hot loop stays fault-free. Several on one PE compose in list
+// order per operand, as link faults do: the first of them applies the whole chain of both operands.
 template <class Acc>
-void array_core::apply_mult_faults(Acc* acc, std::uint64_t cycle) {
-  auto applies = [&](const faults::fault& f) {
-    return faults::is_mult_site(f.site) && f.active(cycle) && mac_enabled(f.row, f.col);
+void array_core::apply_pe_faults(Acc* acc, std::uint64_t cycle) {
+  auto names = [&](const faults::fault& f) {
+    return (faults::is_mult_site(f.site) || f.site == faults::fault_site::valid) && f.active(cycle);
   };
   auto product = [this](std::int16_t x, std::int16_t y) { return this->product(x, y); };
   for (std::size_t n = 0; n < m_faults.size(); ++n) {
     const faults::fault& f = m_faults[n];
-    if (!applies(f)) continue;
+    if (!names(f)) continue;
     bool handled = false;
     for (std::size_t e = 0; e < n && !handled; ++e)
-      handled = applies(m_faults[e]) && m_faults[e].row == f.row && m_faults[e].col == f.col;
+      handled = names(m_faults[e]) && m_faults[e].row == f.row && m_faults[e].col == f.col;
     if (handled) continue;
+    // What the MAC loop did for this PE, and what the faulty PE does.
+    const bool was = m_flow->accumulates(m_tile, m_t, f.row, f.col);
+    const bool now = m_valid_faults ? valid_mac(f.row, f.col, cycle) : was;
+    if (!was && !now) continue;
     const std::size_t i = static_cast<std::size_t>(f.row) * m_cols + f.col;
     const std::int16_t a = m_act[i];
     const std::int16_t w = m_ws ? static_cast<std::int16_t>(south_out(f.row, f.col)) : m_wgt[north_index(f.row, f.col)];
     std::int32_t bad_a = a, bad_w = w;
     for (std::size_t later = n; later < m_faults.size(); ++later) {
       const faults::fault& g = m_faults[later];
-      if (!applies(g) || g.row != f.row || g.col != f.col) continue;
+      if (!faults::is_mult_site(g.site) || !g.active(cycle) || g.row != f.row || g.col != f.col) continue;
       std::int32_t& v = g.site == faults::fault_site::weight_mult ? bad_w : bad_a;
       v = g.apply(v, m_cfg.data_bits);
     }
-    acc[i] += static_cast<Acc>(product(static_cast<std::int16_t>(bad_a), static_cast<std::int16_t>(bad_w))) -
-              static_cast<Acc>(product(a, w));
-    // The multiplier saw the corrupted operands: count its zero operands as it saw them.
-    if (m_counting)
-      m_counts.zero_macs += static_cast<std::uint64_t>(bad_a == 0 || bad_w == 0) - static_cast<std::uint64_t>(a == 0 || w == 0);
+    const Acc added = now ? static_cast<Acc>(product(static_cast<std::int16_t>(bad_a), static_cast<std::int16_t>(bad_w))) : Acc{0};
+    const Acc removed = was ? static_cast<Acc>(product(a, w)) : Acc{0};
+    acc[i] += added - removed;
+    // The multiplier saw the corrupted operands: count its MACs and zero operands as it saw them.
+    if (m_counting) {
+      m_counts.macs += static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(was);
+      m_cycle_macs += static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(was);
+      m_counts.zero_macs += static_cast<std::uint64_t>(now && (bad_a == 0 || bad_w == 0)) -
+                            static_cast<std::uint64_t>(was && (a == 0 || w == 0));
+    }
   }
 }
 
@@ -329,9 +400,9 @@ void array_core::apply_acc_faults(Acc* acc, std::uint64_t cycle) {
 // that a run without faults pays one predicted branch per cycle.
 __attribute__((noinline)) void array_core::sabotage(std::uint64_t cycle) {
   apply_link_faults(cycle);
-  if (m_phase != phase::compute) return;
-  if (m_wide_acc) apply_mult_faults(m_acc64.data(), cycle);
-  else apply_mult_faults(m_acc32.data(), cycle);
+  if (m_phase != phase::compute || !m_pe_faults) return;
+  if (m_wide_acc) apply_pe_faults(m_acc64.data(), cycle);
+  else apply_pe_faults(m_acc32.data(), cycle);
 }
 
 __attribute__((noinline)) void array_core::sabotage_acc(std::uint64_t cycle) {
@@ -362,7 +433,16 @@ void array_core::step() {
     return;
   }
   const bool faulty = __builtin_expect(!m_faults.empty(), 0);
-  if (faulty) sabotage(m_total_cycles - 1);
+  if (faulty) {
+    if (m_control_faults) {
+      sabotage_control(m_total_cycles - 1);
+      if (m_failed) {  // the address generator stops the job, and the controller resets the array
+        abort();
+        return;
+      }
+    }
+    sabotage(m_total_cycles - 1);
+  }
   if (m_phase == phase::compute) {
     compute_step();
     if (faulty) sabotage_acc(m_total_cycles - 1);
@@ -395,7 +475,8 @@ std::int64_t array_core::acc(unsigned r, unsigned c) const {
 }
 
 bool array_core::mac_enabled(unsigned r, unsigned c) const {
-  return m_phase == phase::compute && m_flow->accumulates(m_tile, m_t, r, c);
+  if (m_phase != phase::compute) return false;
+  return m_valid_faults ? valid_mac(r, c, m_total_cycles) : m_flow->accumulates(m_tile, m_t, r, c);
 }
 
 std::int32_t array_core::product(std::int16_t a, std::int16_t w) const {
@@ -459,7 +540,7 @@ void array_core::step_ws_sums(Acc* acc) {
         count_macs(&m_act[first], held + lo, static_cast<std::size_t>(hi - lo + 1));
       }
     }
-    if (__builtin_expect(!m_faults.empty(), 0)) apply_mult_faults(acc, m_total_cycles - 1);
+    if (__builtin_expect(m_pe_faults, 0)) apply_pe_faults(acc, m_total_cycles - 1);
   }
 }
 

@@ -45,6 +45,8 @@ class array_core final : public array_engine {
   bool busy() const override { return m_phase != phase::idle; }
   // One rising clock edge.
   void step() override;
+  void abort() override;
+  bool failed() const override { return m_failed; }
 
   std::uint64_t job_cycles() const override { return m_job_cycles; }
   std::uint64_t total_cycles() const override { return m_total_cycles; }
@@ -72,8 +74,17 @@ class array_core final : public array_engine {
   // Test hook for co-verification: overwrite one accumulator (models a corrupted register).
   void poke_acc(unsigned r, unsigned c, std::int64_t value) override;
 
-  // The saboteur: faults on PE data paths (hw/fault.h), applied on every cycle of their
-  // window, several at once in list order. An empty list costs one test per cycle.
+  // The saboteur: faults on PE data paths and valid bits, and on the controller's registers
+  // (hw/fault.h), applied on every cycle of their window, several at once in list order. An empty
+  // list costs one test per cycle. Control faults act at the start of a cycle on the registers the
+  // controller reads in it: the stage-cycle counter (m_t computing, m_drain_cycle draining), the
+  // fold counter (the fold's tile follows it; a fold past the last has an empty tile) and the stage
+  // register. This engine derives every PE's valid pair from the stage-cycle counter through the
+  // descriptor (equal to the travelling valid bits while the counter counts as it should), so a
+  // counter fault also moves the enables of operands already in the array. The done signal's
+  // faults act in the systolic_array, which samples it. The address generator checks the fold
+  // against the job's fold count: a fold counter past the last fold while a fold runs ends the job
+  // at once with an error (failed()); past the last at a fold's end, it ends the job (early).
   void set_faults(std::vector<faults::fault> list) override;
   const std::vector<faults::fault>& active_faults() const override { return m_faults; }
 
@@ -91,7 +102,13 @@ class array_core final : public array_engine {
   template <class Acc>
   void drain_row(Acc* acc);
   template <class Acc>
-  void apply_mult_faults(Acc* acc, std::uint64_t cycle);
+  void apply_pe_faults(Acc* acc, std::uint64_t cycle);
+  // Whether PE (r, c) accumulates in this cycle (stage compute) with the valid faults active at `cycle`.
+  bool valid_mac(unsigned r, unsigned c, std::uint64_t cycle) const;
+  void sabotage_control(std::uint64_t cycle);
+  // The current fold's tile and where its feeders read (m_fold may be past the last fold after a
+  // control fault: then the tile is empty).
+  void set_fold_tile();
   template <class Acc>
   void apply_acc_faults(Acc* acc, std::uint64_t cycle);
   void apply_link_faults(std::uint64_t cycle);
@@ -145,6 +162,10 @@ class array_core final : public array_engine {
   std::vector<std::ptrdiff_t> m_wgt_off;
 
   std::vector<faults::fault> m_faults;
+  bool m_valid_faults = false;    // some fault is on a valid site
+  bool m_control_faults = false;  // some fault is on the controller
+  bool m_pe_faults = false;       // some fault is on a multiplier operand or a valid bit (apply_pe_faults)
+  bool m_failed = false;          // the job ended on the address generator's range check
   gemm_job m_job{};
   std::optional<dataflow> m_flow;  // the running job's timing
   dataflow::tile m_tile;           // the current fold's

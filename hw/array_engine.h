@@ -54,6 +54,12 @@ class array_engine {
   virtual bool busy() const = 0;
   // One rising clock edge.
   virtual void step() = 0;
+  // Reset by the controller: a running job stops at once (its outputs so far stay where they were
+  // written) and every register of the array is cleared; the array is idle. Nothing while idle.
+  virtual void abort() = 0;
+  // Whether the last job ended on an error of the controller rather than by finishing (only a
+  // control fault causes one: hw/array_core.h). Cleared by start().
+  virtual bool failed() const { return false; }
   std::uint64_t run() {
     while (busy()) step();
     return job_cycles();

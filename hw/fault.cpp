@@ -11,6 +11,8 @@ const char* to_string(fault_site s) {
     case fault_site::act_link: return "act-link";
     case fault_site::act_mult: return "act-mult";
     case fault_site::acc: return "acc";
+    case fault_site::valid: return "valid";
+    case fault_site::control: return "control";
   }
   return "?";
 }
@@ -27,7 +29,7 @@ const char* to_string(fault_kind k) {
 fault_site parse_site(const std::string& text) {
   for (unsigned i = 0; i < fault_site_count; ++i)
     if (text == to_string(static_cast<fault_site>(i))) return static_cast<fault_site>(i);
-  throw config_error("unknown fault site '" + text + "' (expected weight-link, weight-mult, act-link, act-mult or acc)");
+  throw config_error("unknown fault site '" + text + "' (expected weight-link, weight-mult, act-link, act-mult, acc, valid or control)");
 }
 
 std::vector<fault_site> parse_sites(const std::string& text) {

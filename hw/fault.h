@@ -11,6 +11,15 @@
 //  - acc: corrupts the value PE (r,c)'s accumulator register takes at the clock edge (its D
 //    input), in every stage of a fold: while it accumulates, while it holds, and while the drain
 //    shifts the sums south through it. The register keeps the corrupted value until its next write.
+//  - valid: the two valid bits PE (r,c) receives with its operands, where they meet at its MAC-enable
+//    gate (mac_en = act_valid & weight_valid & ~drain): bit 0 is the activation's valid bit from the
+//    west, bit 1 the weight's from the north. Local, like the *_mult sites: the valid bits the PE
+//    registers and forwards east and south are the intact ones. A valid bit forced to 0 makes the PE
+//    skip a product; one forced to 1 makes it accumulate whatever its operand registers hold.
+//  - control: the array controller's registers (no PE: row = col = 0); `bit` indexes the fields of
+//    control_field below: the stage-cycle counter (the K counter of the compute stage, the drain
+//    counter while draining), the fold counter, the stage register and the done signal. These can
+//    make a job run too long, stop early or never finish (docs/faults.md).
 // Each fault acts on bit `bit` (0 = LSB) of the W-bit two's-complement operand (A-bit accumulator)
 // during array cycles first_cycle..last_cycle (inclusive), counted from the start of the run over
 // every cycle the array spends on jobs (array_core::total_cycles()). One cycle is a transient; a
@@ -28,18 +37,45 @@
 namespace axsa::faults {
 
 // Numbered as stored in campaign databases and sent between MPI ranks: new sites go at the end.
-enum class fault_site { weight_link, weight_mult, act_link, act_mult, acc };
-constexpr unsigned fault_site_count = 5;
+enum class fault_site { weight_link, weight_mult, act_link, act_mult, acc, valid, control };
+constexpr unsigned fault_site_count = 7;
+
+// The bits of the control site: the controller's registers as one word. The counters are 32-bit
+// registers; the done signal is the array's one-cycle done pulse to the accelerator.
+namespace control_field {
+constexpr unsigned stage_counter = 0;  // bits 0..31: cycle within the current stage (compute: the K counter)
+constexpr unsigned fold_counter = 32;  // bits 32..63: the fold being run
+constexpr unsigned counter_bits = 32;
+constexpr unsigned stage = 64;         // the stage register: 0 compute, 1 drain
+constexpr unsigned done = 65;          // the done signal
+constexpr unsigned width = 66;
+}  // namespace control_field
+// The valid site's bits.
+constexpr unsigned valid_act_bit = 0, valid_weight_bit = 1, valid_bits = 2;
 
 // Sites on a multiplier operand (corrupt one PE's products only) and on a link (travel on).
 inline bool is_mult_site(fault_site s) { return s == fault_site::weight_mult || s == fault_site::act_mult; }
 inline bool is_link_site(fault_site s) { return s == fault_site::weight_link || s == fault_site::act_link; }
 inline bool is_weight_site(fault_site s) { return s == fault_site::weight_link || s == fault_site::weight_mult; }
-// The width of the value a site corrupts: W for the operands, A for the accumulator.
-inline unsigned site_bits(fault_site s, const hw::array_config& cfg) {
-  return s == fault_site::acc ? cfg.acc_bits : cfg.data_bits;
+// The width of the value a site corrupts: W for the operands, A for the accumulator, 2 valid bits,
+// the controller's fields.
+inline unsigned site_bits(fault_site s, unsigned data_bits, unsigned acc_bits) {
+  switch (s) {
+    case fault_site::acc: return acc_bits;
+    case fault_site::valid: return valid_bits;
+    case fault_site::control: return control_field::width;
+    default: return data_bits;
+  }
 }
+inline unsigned site_bits(fault_site s, const hw::array_config& cfg) { return site_bits(s, cfg.data_bits, cfg.acc_bits); }
+// How many units a site has: one per PE, or the one controller.
+inline std::uint64_t site_units(fault_site s, unsigned rows, unsigned cols) {
+  return s == fault_site::control ? 1 : std::uint64_t{rows} * cols;
+}
+// Sites the campaign shortcut computes exactly; the others always run the full simulation.
+inline bool shortcut_site(fault_site s) { return s != fault_site::control; }
 enum class fault_kind { stuck_at_0, stuck_at_1, bit_flip };
+const char* to_string(fault_site s);
 
 struct fault {
   fault_site site = fault_site::weight_link;
@@ -72,22 +108,38 @@ struct fault {
     }
     return u;
   }
+  // The corrupted form of one bit (valid and control sites).
+  bool apply_bit(bool v) const {
+    switch (kind) {
+      case fault_kind::stuck_at_0: return false;
+      case fault_kind::stuck_at_1: return true;
+      case fault_kind::bit_flip: return !v;
+    }
+    return v;
+  }
   // Throws config_error unless the PE, the bit (of the site's width) and the window make sense for cfg.
   void validate(const hw::array_config& cfg) const {
+    if (site == fault_site::control && (row != 0 || col != 0)) {
+      throw config_error("a control fault names no PE: its row and column must be 0");
+    }
     if (row >= cfg.rows || col >= cfg.cols) {
       throw config_error("fault on PE (" + std::to_string(row) + "," + std::to_string(col) + ") outside the " +
                          std::to_string(cfg.rows) + "x" + std::to_string(cfg.cols) + " array");
     }
     const unsigned width = site_bits(site, cfg);
     if (bit >= width) {
-      const char* what = site == fault_site::acc ? "accumulator" : is_weight_site(site) ? "weight" : "activation";
+      const char* what = site == fault_site::acc       ? "accumulator"
+                         : site == fault_site::valid   ? "valid pair (0 activation, 1 weight)"
+                         : site == fault_site::control ? "controller word (docs/faults.md)"
+                         : is_weight_site(site)        ? "weight"
+                                                       : "activation";
       throw config_error("fault on bit " + std::to_string(bit) + " of a " + std::to_string(width) + "-bit " + what +
                          " (bits 0.." + std::to_string(width - 1) + ")");
     }
     if (first_cycle > last_cycle) throw config_error("fault window starts after it ends");
     if (!is_weight_site(site) && cfg.dataflow != hw::dataflow_kind::output_stationary) {
-      throw config_error("activation and accumulator faults are modelled for the output-stationary dataflow only "
-                         "(--dataflow os)");
+      throw config_error(std::string("faults on site ") + to_string(site) +
+                         " are modelled for the output-stationary dataflow only (--dataflow os)");
     }
   }
   bool operator==(const fault& o) const {
@@ -96,9 +148,9 @@ struct fault {
   }
 };
 
-const char* to_string(fault_site s);
 const char* to_string(fault_kind k);
-fault_site parse_site(const std::string& text);  // "weight-link" | "weight-mult" | "act-link" | "act-mult" | "acc"
+// "weight-link" | "weight-mult" | "act-link" | "act-mult" | "acc" | "valid" | "control"
+fault_site parse_site(const std::string& text);
 // A comma-separated list of sites, each once, in the order given, e.g. "weight-link,acc".
 std::vector<fault_site> parse_sites(const std::string& text);
 std::string to_string(const std::vector<fault_site>& sites);  // "weight-link,acc"

@@ -14,6 +14,7 @@ pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, saboteurs p
       pass_sum("pass_sum"),
       m_acc_bits(cfg.acc_bits),
       m_hop(cfg.weight_hop),
+      m_os(cfg.dataflow == dataflow_kind::output_stationary),
       m_mult("mult", cfg.data_bits),
       m_weight(new clocked_reg<operand>[cfg.weight_hop]) {
   east.bind(m_east);
@@ -29,6 +30,7 @@ pe::pe(const sc_core::sc_module_name& name, const array_config& cfg, saboteurs p
     m_mult.a.bind(west);
   }
   if (planned.acc) m_acc_saboteur = std::make_unique<hw::acc_saboteur>("acc_saboteur", cycle);
+  if (planned.valid) m_valid_saboteur = std::make_unique<hw::valid_saboteur>("valid_saboteur", cycle);
   const bool holds_weight = cfg.dataflow == dataflow_kind::weight_stationary;
   if (planned.weight_mult) {
     m_mult_saboteur = std::make_unique<saboteur>("mult_saboteur", cfg.data_bits, cycle);
@@ -55,7 +57,7 @@ void pe::evaluate() {
   // saboteur where one is planned; the valid bits pass unchanged).
   const operand a = m_mult.a->read();
   const operand b = m_mult.b->read();
-  const bool mac = a.valid && b.valid;
+  const bool mac = mac_enable(pass);
   if (mac) sum += static_cast<std::uint64_t>(static_cast<std::int64_t>(m_mult.product()));
   m_acc.write(m_acc_saboteur ? m_acc_saboteur->pass(sum) : sum);
   if (m_counting) {
@@ -67,6 +69,12 @@ void pe::evaluate() {
       m_counts.zero_macs += a.value == 0 || b.value == 0;
     }
   }
+}
+
+void pe::reset() {
+  m_east.reset();
+  for (unsigned s = 0; s < m_hop; ++s) m_weight[s].reset();
+  m_acc.reset(0);
 }
 
 void pe::commit() {

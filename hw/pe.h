@@ -8,8 +8,9 @@
 // complement, wraps), the activation register with its valid bit, and `weight_hop` weight registers
 // with their valid bits (1 in the design, hw/dataflow.h). Submodules: `mult`, the multiplier
 // (hw/multiplier_unit.h), and, where faults are planned (hw/saboteur.h), `mult_saboteur` in front
-// of the multiplier's weight operand, `act_mult_saboteur` in front of its activation operand and
-// `acc_saboteur` on the accumulator register's input.
+// of the multiplier's weight operand, `act_mult_saboteur` in front of its activation operand,
+// `acc_saboteur` on the accumulator register's input and `valid_saboteur` on the two valid bits
+// where they meet at the MAC-enable gate.
 //
 // The multiplier's weight operand is the weight arriving from the north in the output-stationary
 // dataflow and the weight held in the PE in the weight-stationary one. Timing contract, on each
@@ -17,7 +18,8 @@
 //   east   <= west;
 //   weight <= north                  when load_weight (the last weight register drives south);
 //   acc    <= (pass_sum ? sum_in : acc) + (mac_en ? mult(west, weight operand) : 0),
-//   mac_en  = west.valid && weight operand.valid;
+//   mac_en  = west.valid && weight operand.valid (through the valid_saboteur, if planned), and not
+//             while the sums pass south in the output-stationary dataflow (the drain);
 // an acc_saboteur, when planned, corrupts the accumulator's new value on its way into the register.
 // Output-stationary: load_weight always, pass_sum while draining. Weight-stationary: load_weight
 // while preloading, pass_sum always (the partial sums flow south). A value on west/north during
@@ -53,7 +55,7 @@ class pe : public sc_core::sc_module {
 
   // Which saboteur submodules this PE has.
   struct saboteurs {
-    bool weight_mult = false, act_mult = false, acc = false;
+    bool weight_mult = false, act_mult = false, acc = false, valid = false;
   };
   // `cycle`: the array's current cycle, for the saboteurs' fault windows.
   pe(const sc_core::sc_module_name& name, const array_config& cfg, saboteurs planned, const std::uint64_t& cycle);
@@ -64,7 +66,7 @@ class pe : public sc_core::sc_module {
   void commit();
 
   // State during the current cycle.
-  bool mac_en() const { return west->read().valid && m_mult.b->read().valid; }
+  bool mac_en() const { return mac_enable(pass_sum->read()); }
   std::int64_t acc() const { return wrap_signed(m_acc.read(), m_acc_bits); }
   operand east_value() const { return m_east.read(); }
   operand south_value() const { return m_weight[m_hop - 1].read(); }
@@ -74,6 +76,7 @@ class pe : public sc_core::sc_module {
   saboteur* mult_saboteur() { return m_mult_saboteur.get(); }
   saboteur* act_mult_saboteur() { return m_act_mult_saboteur.get(); }
   hw::acc_saboteur* acc_saboteur() { return m_acc_saboteur.get(); }
+  hw::valid_saboteur* valid_saboteur() { return m_valid_saboteur.get(); }
   // What this PE did since construction (hw/activity.h): MACs (and those with a zero operand), and
   // writes of its activation, weight and accumulator registers. Counting can be switched off.
   struct counts {
@@ -82,16 +85,27 @@ class pe : public sc_core::sc_module {
   const counts& activity() const { return m_counts; }
   void set_counting(bool on) { m_counting = on; }
 
+  // Reset: every register zero and invalid (the controller aborting a job).
+  void reset();
   // Test hook for co-verification: overwrite the accumulator.
   void poke_acc(std::int64_t value) { m_acc.reset(static_cast<std::uint64_t>(value)); }
 
  private:
+  // The MAC-enable gate, given the controller's pass_sum.
+  bool mac_enable(bool pass) const {
+    const bool a = west->read().valid, b = m_mult.b->read().valid;
+    if (m_os && pass) return false;  // the drain: the RTL's ~drain
+    return m_valid_saboteur ? m_valid_saboteur->both(a, b) : a && b;
+  }
+
   unsigned m_acc_bits;
   unsigned m_hop;
+  bool m_os;
   multiplier_unit m_mult;
   std::unique_ptr<saboteur> m_mult_saboteur;
   std::unique_ptr<saboteur> m_act_mult_saboteur;
   std::unique_ptr<hw::acc_saboteur> m_acc_saboteur;
+  std::unique_ptr<hw::valid_saboteur> m_valid_saboteur;
   clocked_reg<operand> m_east;
   std::unique_ptr<clocked_reg<operand>[]> m_weight;  // weight registers; the last one drives south
   clocked_reg<std::uint64_t> m_acc;                  // modulo 2^64, read wrapped to A bits

@@ -27,7 +27,7 @@ pe_array::pe_array(const array_config& cfg)
     for (unsigned c = 0; c < m_cols; ++c) {
       const std::string name = "pe_" + std::to_string(r) + "_" + std::to_string(c);
       const pe::saboteurs planned{m_cfg.saboteurs.mult_at(r, c), m_cfg.saboteurs.act_mult_at(r, c),
-                                  m_cfg.saboteurs.acc_at(r, c)};
+                                  m_cfg.saboteurs.acc_at(r, c), m_cfg.saboteurs.valid_at(r, c)};
       m_pes.push_back(std::make_unique<pe>(name.c_str(), m_cfg, planned, m_cycle));
     }
   }
@@ -80,6 +80,10 @@ const char* pe_array::evaluation() const {
 void pe_array::set_faults(std::vector<faults::fault> list) {
   for (const auto& f : list) {
     f.validate(m_cfg);
+    if (f.site == faults::fault_site::control) {
+      throw config_error("control faults are modelled in the fast engine's controller only (--engine fast; "
+                         "docs/faults.md)");
+    }
     const saboteur_plan& plan = m_cfg.saboteurs;
     const char* where = nullptr;
     bool placed = false;
@@ -89,6 +93,8 @@ void pe_array::set_faults(std::vector<faults::fault> list) {
       case faults::fault_site::act_link: placed = plan.act_link_at(f.row, f.col); where = "west input"; break;
       case faults::fault_site::act_mult: placed = plan.act_mult_at(f.row, f.col); where = "multiplier activation operand"; break;
       case faults::fault_site::acc: placed = plan.acc_at(f.row, f.col); where = "accumulator"; break;
+      case faults::fault_site::valid: placed = plan.valid_at(f.row, f.col); where = "MAC-enable gate"; break;
+      case faults::fault_site::control: break;
     }
     if (!placed) {
       throw config_error(std::string("a ") + faults::to_string(f.site) + " fault on PE (" + std::to_string(f.row) + "," +
@@ -110,6 +116,7 @@ void pe_array::set_faults(std::vector<faults::fault> list) {
     if (saboteur* s = m_pes[i]->mult_saboteur()) s->set_faults(of(faults::fault_site::weight_mult, i));
     if (saboteur* s = m_pes[i]->act_mult_saboteur()) s->set_faults(of(faults::fault_site::act_mult, i));
     if (acc_saboteur* s = m_pes[i]->acc_saboteur()) s->set_faults(of(faults::fault_site::acc, i));
+    if (valid_saboteur* s = m_pes[i]->valid_saboteur()) s->set_faults(of(faults::fault_site::valid, i));
   }
   m_faults = std::move(list);
 }
@@ -206,6 +213,17 @@ void pe_array::step() {
   m_load_weight.commit();
   m_pass_sum.commit();
   ++m_cycle;
+}
+
+void pe_array::abort() {
+  if (!m_busy) return;
+  m_busy = false;
+  load_feeders();
+  m_west_feeder.commit();
+  m_north_feeder.commit();
+  m_load_weight.commit();
+  m_pass_sum.commit();
+  for (auto& p : m_pes) p->reset();
 }
 
 std::int32_t pe_array::west_in(unsigned r, unsigned c) const {

@@ -44,6 +44,7 @@ class pe_array final : public array_engine {
   void start(const gemm_job& job) override;
   bool busy() const override { return m_busy; }
   void step() override;
+  void abort() override;
   std::uint64_t job_cycles() const override { return m_job_cycles; }
   std::uint64_t total_cycles() const override { return m_cycle; }
 

@@ -16,6 +16,8 @@ saboteur_plan plan_for(const std::vector<faults::fault>& list) {
       case faults::fault_site::act_link: plan.act_links.emplace_back(f.row, f.col); break;
       case faults::fault_site::act_mult: plan.act_mults.emplace_back(f.row, f.col); break;
       case faults::fault_site::acc: plan.accs.emplace_back(f.row, f.col); break;
+      case faults::fault_site::valid: plan.valids.emplace_back(f.row, f.col); break;
+      case faults::fault_site::control: break;  // the controller is no PE (the fast engine models it)
     }
   }
   return plan;
@@ -28,6 +30,8 @@ void plan_everywhere(saboteur_plan& plan, faults::fault_site site) {
     case faults::fault_site::act_link: plan.every_act_link = true; break;
     case faults::fault_site::act_mult: plan.every_act_mult = true; break;
     case faults::fault_site::acc: plan.every_acc = true; break;
+    case faults::fault_site::valid: plan.every_valid = true; break;
+    case faults::fault_site::control: break;
   }
 }
 

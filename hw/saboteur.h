@@ -10,6 +10,10 @@
 //
 // acc_saboteur sits inside a PE on its accumulator register's input (an acc fault): the value the
 // register takes at the edge is corrupted, in every stage (accumulate, hold, drain).
+//
+// valid_saboteur sits inside a PE on the two valid bits where they enter its MAC-enable gate (a
+// valid fault; bit 0 the activation's, bit 1 the weight's). The valid bits the PE registers and
+// forwards are not affected.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +66,30 @@ class acc_saboteur : public sc_core::sc_module {
     for (const faults::fault& f : m_faults)
       if (f.active(m_cycle)) d = f.apply_word(d);
     return d;
+  }
+
+ private:
+  const std::uint64_t& m_cycle;
+  std::vector<faults::fault> m_faults;
+};
+
+class valid_saboteur : public sc_core::sc_module {
+ public:
+  valid_saboteur(const sc_core::sc_module_name& name, const std::uint64_t& cycle)
+      : sc_core::sc_module(name), m_cycle(cycle) {}
+  const char* kind() const override { return "axsa_valid_saboteur"; }
+
+  void set_faults(std::vector<faults::fault> list) { m_faults = std::move(list); }
+  const std::vector<faults::fault>& fault_list() const { return m_faults; }
+
+  // Both valid bits as the gate sees them.
+  bool both(bool act_valid, bool weight_valid) const {
+    for (const faults::fault& f : m_faults) {
+      if (!f.active(m_cycle)) continue;
+      bool& v = f.bit == faults::valid_act_bit ? act_valid : weight_valid;
+      v = f.apply_bit(v);
+    }
+    return act_valid && weight_valid;
   }
 
  private:

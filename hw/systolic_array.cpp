@@ -62,15 +62,57 @@ void systolic_array::notify_observers() const {
   for (const auto& obs : m_observers) obs(*m_engine);
 }
 
+bool systolic_array::done_signal(bool fault_free, std::uint64_t cycle) const {
+  bool v = fault_free;
+  for (const auto& f : m_done_faults)
+    if (f.active(cycle)) v = f.apply_bit(v);
+  return v;
+}
+
+void systolic_array::sync(std::uint64_t& unsynced) {
+  if (unsynced == 0) return;
+  sc_core::wait(m_period * static_cast<double>(unsynced), m_abort);
+  unsynced = 0;
+}
+
+// Whoever waits for done is released, also when the job's done pulse was lost.
+void systolic_array::abort() {
+  m_engine->abort();
+  m_pending = false;
+  m_aborted = true;
+  m_abort.notify(sc_core::SC_ZERO_TIME);
+  m_done.notify(sc_core::SC_ZERO_TIME);
+}
+
 void systolic_array::control_thread() {
   while (true) {
+    m_in_job = false;
     sc_core::wait(m_start);
+    if (!m_pending) continue;  // aborted before it began
+    m_in_job = true;
     array_engine& engine = *m_engine;
     engine.start(m_job);
     m_pending = false;
+    m_aborted = false;
+    m_done_faults.clear();
+    for (const auto& f : engine.active_faults())
+      if (f.site == faults::fault_site::control && f.bit == faults::control_field::done) m_done_faults.push_back(f);
     std::uint64_t unsynced = 0;
+    bool announced = false;  // done was raised early (a done fault)
     while (engine.busy()) {
-      if (m_observers.empty()) {
+      if (!m_done_faults.empty()) {
+        // Cycle by cycle: the done signal is sampled on each one.
+        if (!announced && done_signal(false, engine.total_cycles())) {
+          sync(unsynced);
+          if (m_aborted) break;
+          m_last_job_cycles = engine.job_cycles();
+          m_done.notify(sc_core::SC_ZERO_TIME);
+          announced = true;
+        }
+        notify_observers();
+        engine.step();
+        ++unsynced;
+      } else if (m_observers.empty()) {
         // Hot path: a quantum of edges back to back, then one kernel synchronisation.
         while (unsynced < m_quantum && engine.busy()) {
           engine.step();
@@ -81,13 +123,13 @@ void systolic_array::control_thread() {
         engine.step();
         ++unsynced;
       }
-      if (unsynced >= m_quantum) {
-        sc_core::wait(m_period * static_cast<double>(unsynced));
-        unsynced = 0;
-      }
+      if (unsynced >= m_quantum) sync(unsynced);
+      if (m_aborted) break;
     }
-    if (unsynced > 0) sc_core::wait(m_period * static_cast<double>(unsynced));
+    if (!m_aborted) sync(unsynced);
+    if (m_aborted) continue;  // abort() has notified done
     notify_observers();
+    if (announced || !done_signal(true, engine.total_cycles())) continue;  // raised early, or the pulse is lost
     m_last_job_cycles = engine.job_cycles();
     m_done.notify(sc_core::SC_ZERO_TIME);
   }

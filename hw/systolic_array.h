@@ -6,6 +6,12 @@
 // and saboteur submodules). SystemC time advances by the clock period per cycle, synchronised with
 // the kernel every `quantum` cycles (1 = every cycle). A job starts on start(), done_event() fires
 // when its last output row has drained; cycles are counted from start to done.
+//
+// The done signal is the controller's pulse to whoever waits (the accelerator), sampled on every
+// cycle of a job and on the cycle after its last edge, where it is high. A control fault on its bit
+// (hw/fault.h, control_field::done) can raise it while the job still runs (done_event() fires early,
+// the engine carries on) or swallow the pulse at the end (done_event() never fires for that job).
+// abort() is the controller's reset: the job stops, done_event() fires with last_job_aborted().
 #pragma once
 
 #include <cstdint>
@@ -48,9 +54,17 @@ class systolic_array : public sc_core::sc_module {
   void start(const gemm_job& job);
   // Blocking form for SC_THREADs: start, wait for done, return the job's cycles.
   std::uint64_t run(const gemm_job& job);
-  bool busy() const { return m_pending || m_engine->busy(); }
+  // From start() until the controller has finished the job in simulated time (the engine may have
+  // run its cycles ahead of it, up to a quantum).
+  bool busy() const { return m_pending || m_in_job || m_engine->busy(); }
   const sc_core::sc_event& done_event() const { return m_done; }
   std::uint64_t last_job_cycles() const { return m_last_job_cycles; }
+  // Stops the running job (if any) and clears the array's registers.
+  void abort();
+  // Whether the last done_event() ended a job by abort().
+  bool last_job_aborted() const { return m_aborted; }
+  // Whether the last job ended on an error of the controller (array_engine::failed()).
+  bool last_job_failed() const { return m_engine->failed(); }
 
   // Cycles between synchronisations with the SystemC kernel (>= 1).
   void set_quantum(std::uint64_t cycles);
@@ -72,6 +86,10 @@ class systolic_array : public sc_core::sc_module {
  private:
   void control_thread();
   void notify_observers() const;
+  // The done signal in `cycle`, given its fault-free value: the done faults of the engine's list.
+  bool done_signal(bool fault_free, std::uint64_t cycle) const;
+  // Cycles since the last synchronisation with the kernel; an abort() wakes it early.
+  void sync(std::uint64_t& unsynced);
 
   sc_core::sc_time m_period;
   // One engine runs: the fast engine with its views, or the structural engine.
@@ -85,6 +103,10 @@ class systolic_array : public sc_core::sc_module {
   gemm_job m_job{};
   bool m_pending = false;
   std::uint64_t m_last_job_cycles = 0;
+  std::vector<faults::fault> m_done_faults;  // the running job's faults on the done signal
+  bool m_aborted = false;
+  bool m_in_job = false;  // the controller thread is between a job's start and its end in time
+  sc_core::sc_event m_abort;
   sc_core::sc_event m_start;
   sc_core::sc_event m_done;
 };

@@ -112,6 +112,8 @@ gemm_stats host_driver::gemm(const hw::gemm_shape& shape, const std::int16_t* ac
     if (!irq.read()) {
       sc_core::wait(limit, irq.posedge_event());
       if (!irq.read()) {
+        // The watchdog resets the accelerator, so that the array stops and the bus is usable again.
+        write_reg(reg::ctrl, reg::ctrl_abort);
         throw hang_error("the accelerator did not signal done within " + std::to_string(static_cast<std::uint64_t>(budget)) +
                          " cycles (GEMM " + std::to_string(mr) + "x" + std::to_string(K) + "x" + std::to_string(N) + ")");
       }

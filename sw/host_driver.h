@@ -64,7 +64,8 @@ class host_driver : public sc_core::sc_module, public gemm_backend {
   };
   const std::vector<issued_gemm>& issued() const { return m_issued; }
   std::uint64_t bus_cycles() const { return m_bus_cycles; }
-  // Cycle budget of one job: 2 x the formula + 1000 cycles; done later than this is a hang.
+  // Cycle budget of one job: 2 x the formula + 1000 cycles; done later than this is a hang: the
+  // driver then writes CTRL.ABORT (the array stops) and throws hang_error.
   void set_watchdog_factor(double factor) { m_watchdog_factor = factor; }
 
   // The weight memory over the bus (sw/gemm_backend.h). Stuck bits reach the accelerator through

@@ -80,6 +80,15 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm, unsigned
   prep->engine = faults::parse_campaign_engine(vm["engine"].as<std::string>());
   const faults::campaign_engine engine = prep->engine;
   const std::vector<faults::fault_site> sites = faults::parse_sites(vm["site"].as<std::string>());
+  const bool control = std::find(sites.begin(), sites.end(), faults::fault_site::control) != sites.end();
+  if (control && engine == faults::campaign_engine::structural) {
+    throw config_error("--site control: the structural engine has no model of the controller (use --engine systemc "
+                       "or shortcut; docs/faults.md)");
+  }
+  if (control && vm.count("mpi")) {
+    throw config_error("--site control: control faults run the full simulation, which --mpi does not; run them as "
+                       "shards (--shard I/N)");
+  }
   const faults::fault_set set = faults::parse_fault_set(vm["faults"].as<std::string>());
   const double confidence = vm["confidence"].as<double>(), margin = vm["margin"].as<double>(), p = vm["p"].as<double>();
   if (!(confidence > 0 && confidence < 1)) throw config_error("--confidence must lie strictly between 0 and 1");
@@ -90,6 +99,10 @@ std::unique_ptr<prepared_campaign> prepare(const po::variables_map& vm, unsigned
   const bool stratified = sampling == faults::sampling_kind::stratified;
   if (stratified && exhaustive) throw config_error("--sampling stratified plans a sample; --exhaustive runs every fault");
   if (!stratified && !vm["pilot"].defaulted()) throw config_error("--pilot needs --sampling stratified");
+  if (stratified && std::find(sites.begin(), sites.end(), faults::fault_site::control) != sites.end()) {
+    throw config_error("--sampling stratified plans with a pilot on the shortcut engine, which has no model of the "
+                       "controller: sample --site control uniformly");
+  }
   const auto pilot = static_cast<std::uint64_t>(ranged(vm, "pilot", 2, 1 << 20));
   const std::string mult = vm["mult"].as<std::string>();
   const rtl::eval_mode mode = rtl::parse_eval_mode(vm["mult-eval"].as<std::string>());
@@ -204,6 +217,10 @@ void print_summary(const po::variables_map& vm, const faults::campaign_db& db, c
     o.add("faults_per_second", seconds > 0 ? static_cast<double>(run.faults_run) / seconds : 0.0);
     o.add("cpu_seconds", run.cpu_seconds);
     o.add("golden_cycles", cc.golden_cycles).add("engine", cc.engine);
+    // Which engine computed the faults: the shortcut's campaign runs control faults in full.
+    json_object engines;
+    for (const auto& [name, faults_run] : db.engine_counts()) engines.add(name, faults_run);
+    o.add("engines", engines);
     if (!cc.shard.whole()) o.add("shard", cc.shard.str());
     if (ranks > 0) o.add("ranks", std::uint64_t{ranks});
     std::cout << o.str() << std::endl;
@@ -214,6 +231,10 @@ void print_summary(const po::variables_map& vm, const faults::campaign_db& db, c
     std::printf("outcomes     masked %.2f %%, tolerable %.2f %%, critical %.2f %%, crash %.2f %%, hang %.2f %%\n",
                 frac(faults::outcome::masked) * 100, frac(faults::outcome::tolerable) * 100,
                 frac(faults::outcome::critical) * 100, frac(faults::outcome::crash) * 100, frac(faults::outcome::hang) * 100);
+    std::string engines;
+    for (const auto& [name, faults_run] : db.engine_counts())
+      engines += (engines.empty() ? "" : ", ") + name + " " + std::to_string(faults_run);
+    std::printf("engines      %s\n", engines.c_str());
     std::printf("speed        %.1f faults/s (%llu faults in %.2f s; golden run %.3f s)\n",
                 seconds > 0 ? static_cast<double>(run.faults_run) / seconds : 0.0,
                 static_cast<unsigned long long>(run.faults_run), seconds, golden_seconds);
@@ -289,11 +310,11 @@ int run_campaign(const std::vector<std::string>& args) {
     ("first", po::value<long long>()->default_value(0), "index of the first test image")
     ("batch", po::value<long long>(), "images per GEMM batch (default: R)")
     ("site", po::value<std::string>()->default_value("weight-link"),
-     "weight-link, weight-mult, act-link, act-mult or acc, or a comma-separated list of them "
-     "(the fault space spans every site listed; docs/faults.md)")
+     "weight-link, weight-mult, act-link, act-mult, acc, valid or control, or a comma-separated list of them "
+     "(the fault space spans every site listed; docs/faults.md). Control faults always run the full simulation")
     ("faults", po::value<std::string>()->default_value("stuck-at"),
-     "stuck-at (2 x B x R*C per site, whole run), bit-flip (B x R*C x golden cycles, one cycle) or all; "
-     "B = W bits, A for acc")
+     "stuck-at (2 x B x U per site, whole run), bit-flip (B x U x golden cycles, one cycle) or all; "
+     "B = W bits, A for acc, 2 for valid, 66 for control; U = R*C PEs, 1 for control")
     ("confidence", po::value<double>()->default_value(0.99, "0.99"), "confidence level of the sample size")
     ("margin", po::value<double>()->default_value(0.01, "0.01"), "margin of error of the sample size")
     ("p", po::value<double>()->default_value(0.5, "0.5"), "estimated probability of a failure (0.5: conservative)")
@@ -305,8 +326,9 @@ int run_campaign(const std::vector<std::string>& args) {
      "with --sampling stratified: pilot faults per stratum")
     ("seed", po::value<long long>()->default_value(1), "seed of the fault sample")
     ("engine", po::value<std::string>()->default_value("shortcut"),
-     "shortcut (functional twin + exact fault effect), systemc (full cycle-accurate run per fault, fast engine)\n"
-     "or structural (the same on the structural engine: pe modules with a saboteur on every PE of the site)")
+     "shortcut (functional twin + exact fault effect; control faults run in full), systemc (full cycle-accurate\n"
+     "run per fault, fast engine) or structural (the same on the structural engine: pe modules with a saboteur on\n"
+     "every PE of the site; no control faults)")
     ("calibration", po::value<long long>()->default_value(1000), "training images for the activation ranges")
     ("logits", po::value<std::string>()->default_value("dequantized"),
      "how outputs are read before the softmax that classifies a pair: dequantized (the logits layer's sums times\n"
@@ -329,7 +351,7 @@ int run_campaign(const std::vector<std::string>& args) {
   if (!parse_command("campaign",
                      "Runs a statistical fault-injection campaign: a golden run, then every sampled fault of the\n"
                      "chosen sites over the same images, each (fault, image) pair classified Masked, Tolerable,\n"
-                     "Critical, Crash or Hang and stored in SQLite (see axsa report).",
+                     "Critical, Crash or Hang and stored in SQLite with the engine that ran it (see axsa report).",
                      desc, args, vm)) {
     return 0;
   }

@@ -68,6 +68,9 @@ void print_module(std::ostream& os, const sc_core::sc_object& obj, unsigned dept
   if (const auto* s = dynamic_cast<const hw::acc_saboteur*>(&obj)) {
     for (const auto& f : s->fault_list()) os << " fault " << faults::describe(f);
   }
+  if (const auto* s = dynamic_cast<const hw::valid_saboteur*>(&obj)) {
+    for (const auto& f : s->fault_list()) os << " fault " << faults::describe(f);
+  }
   os << "\n";
   for (const sc_core::sc_object* child : obj.get_child_objects()) print_module(os, *child, depth + 1);
 }
@@ -176,6 +179,13 @@ int run_gemm(const std::vector<std::string>& args) {
   std::vector<faults::fault> fault_list;
   if (vm.count("fault")) {
     for (const auto& spec : vm["fault"].as<std::vector<std::string>>()) fault_list.push_back(faults::parse_fault(spec));
+  }
+  for (const auto& f : fault_list) {
+    if (f.site == faults::fault_site::control) {
+      throw config_error("--fault " + faults::describe(f) +
+                         ": control faults can stop a job from ever finishing, which needs the host's watchdog; run "
+                         "them with axsa campaign --site control (docs/faults.md)");
+    }
   }
   // The structural engine gets a saboteur module wherever a fault acts.
   cfg.saboteurs = hw::plan_for(fault_list);

@@ -79,9 +79,12 @@ void add_estimate(json_object& o, const faults::share_estimate& e) {
   o.add("margin", e.margin).add("intervals", intervals);
 }
 
-void print_json(const std::string& file, const campaign_db::summary& s) {
+void print_json(const std::string& file, const campaign_db::summary& s, const std::map<std::string, std::uint64_t>& engines) {
   const auto& cfg = s.config;
   json_object o;
+  json_object by_engine;
+  for (const auto& [name, n] : engines) by_engine.add(name, n);
+  o.add("engines", by_engine);
   o.add("file", file).add("complete", s.complete).add("status", status_text(s));
   o.add("faults", s.faults_done).add("faults_stored", s.faults_stored).add("sample_size", cfg.sample_size);
   o.add("population", cfg.population).add("fault_space_share", s.fault_space_share).add("pairs", s.pairs);
@@ -142,12 +145,15 @@ void print_json(const std::string& file, const campaign_db::summary& s) {
   std::cout << o.str() << std::endl;
 }
 
-void print_text(const std::string& file, const campaign_db::summary& s) {
+void print_text(const std::string& file, const campaign_db::summary& s, const std::map<std::string, std::uint64_t>& engines) {
   const auto& cfg = s.config;
   std::printf("campaign   %s (%s)\n", file.c_str(), status_text(s).c_str());
   std::printf("config     INT%u (accumulator %u bits), multiplier %s%s, %ux%u array, engine %s\n", cfg.bits,
               cfg.acc_bits, cfg.mult.c_str(), cfg.operand_align == "low" ? "" : " (operands high)", cfg.rows, cfg.cols,
               cfg.engine.c_str());
+  std::string ran;
+  for (const auto& [name, n] : engines) ran += (ran.empty() ? "" : ", ") + name + " " + std::to_string(n);
+  std::printf("ran on     %s\n", ran.empty() ? "(no faults yet)" : ran.c_str());
   std::printf("faults     %s, %s: %llu of %llu in the fault space (%s %%)%s, seed %llu\n", cfg.site.c_str(),
               cfg.fault_types.c_str(), static_cast<unsigned long long>(s.faults_done),
               static_cast<unsigned long long>(cfg.population), percent(s.fault_space_share).c_str(),
@@ -284,9 +290,9 @@ int run_report(const std::vector<std::string>& args) {
   const auto summary = db.summarize();
   if (vm.count("csv")) write_csv(vm["csv"].as<std::string>(), file, summary);
   if (vm.count("json")) {
-    print_json(file, summary);
+    print_json(file, summary, db.engine_counts());
   } else {
-    print_text(file, summary);
+    print_text(file, summary, db.engine_counts());
   }
   return 0;
 }

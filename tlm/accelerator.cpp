@@ -249,6 +249,7 @@ void accelerator::write_register(std::uint64_t offset, std::uint32_t value, cons
         m_error = reg::error_none;
         m_irq_event.notify(delay);
       }
+      if (value & reg::ctrl_abort) abort();
       if (value & reg::ctrl_start) start(delay);
       break;
     case reg::irq_enable:
@@ -296,6 +297,8 @@ void accelerator::start(const sc_core::sc_time& delay) {
   }
   m_done = false;
   m_error = check_job();
+  // DONE was raised for a job the array still runs (a fault on its done signal): nothing starts.
+  if (m_error == reg::error_none && array.busy()) m_error = reg::error_array_busy;
   if (m_error != reg::error_none) {
     // Nothing runs, but DONE (and irq) rise at once so a waiting driver never hangs.
     m_done = true;
@@ -321,12 +324,23 @@ void accelerator::invalidate_dmi() {
 void accelerator::job_thread() {
   while (true) {
     sc_core::wait(m_start_event);
-    m_last_job_cycles = array.run(m_job);
+    const std::uint64_t cycles = array.run(m_job);
+    if (array.last_job_aborted()) continue;  // abort() has reset the status
+    m_last_job_cycles = cycles;
     ++m_jobs;
+    if (array.last_job_failed()) m_error = reg::error_array_fault;
     m_busy = false;
     m_done = true;
     m_irq_event.notify(sc_core::SC_ZERO_TIME);
   }
+}
+
+void accelerator::abort() {
+  array.abort();
+  m_busy = false;
+  m_done = false;
+  m_error = reg::error_none;
+  m_irq_event.notify(sc_core::SC_ZERO_TIME);
 }
 
 void accelerator::irq_method() { irq.write(m_done && (m_irq_enable & reg::irq_enable_on) != 0); }

@@ -54,6 +54,7 @@ constexpr std::uint64_t last = jobs;  // every word offset 0x00..last is a regis
 constexpr std::uint32_t id_value = 0x41585341;  // "AXSA"
 constexpr std::uint32_t ctrl_start = 1u << 0;
 constexpr std::uint32_t ctrl_clear = 1u << 1;
+constexpr std::uint32_t ctrl_abort = 1u << 2;  // reset the array: a running job stops, BUSY/DONE/ERROR clear
 constexpr std::uint32_t status_busy = 1u << 0;
 constexpr std::uint32_t status_done = 1u << 1;
 constexpr std::uint32_t status_error = 1u << 2;
@@ -65,6 +66,8 @@ constexpr std::uint32_t error_busy = 1;           // START while busy
 constexpr std::uint32_t error_zero_dim = 2;       // M, K or N is 0
 constexpr std::uint32_t error_out_of_buffer = 3;  // an operand or the result lies outside its buffer
 constexpr std::uint32_t error_misaligned = 4;     // an offset is not aligned to its element size
+constexpr std::uint32_t error_array_busy = 5;     // START while the array still runs a job DONE was raised for
+constexpr std::uint32_t error_array_fault = 6;    // the array's controller stopped the job on an error
 }  // namespace reg
 
 // Bus latencies in array clock cycles.
@@ -100,6 +103,9 @@ class accelerator : public sc_core::sc_module {
   // Activity since reset (hw/activity.h): the array's counts plus the bus traffic b_transport answered
   // with TLM_OK_RESPONSE (DMI and debug accesses are not counted).
   hw::activity counts() const;
+  // CTRL.ABORT, as the host's watchdog (or a test harness resetting the system) uses it: the array
+  // stops its job and clears its registers; BUSY, DONE and ERROR clear and no DONE follows.
+  void abort();
   // Array cycles of the last completed job (the CYCLES register).
   std::uint64_t last_job_cycles() const { return m_last_job_cycles; }
   // The one place where cycles of the array clock become SystemC time.

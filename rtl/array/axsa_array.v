@@ -11,7 +11,8 @@
 // verilated model reads them by hierarchical name (g_row[r].g_col[c].u_pe, axsa_pe.v), because
 // flattening R*C registers into wide output ports costs Verilator a tenfold slowdown.
 //
-// Vectors are flattened: PE (r, c) owns bits [(r*C + c)*W +: W] of a mask vector ([(r*C + c)*A +: A] of an acc_* one), row r bits
+// Vectors are flattened: PE (r, c) owns bits [(r*C + c)*W +: W] of a mask vector ([(r*C + c)*A +: A] of an acc_* one,
+// [(r*C + c)*2 +: 2] of a valid_* one), row r bits
 // [r*X +: X] of a per-row vector, column c bits [c*X +: X] of a per-column vector.
 module axsa_array #(
   parameter R = 4,   // PE rows
@@ -46,6 +47,10 @@ module axsa_array #(
   input  [R*C*A-1:0] acc_clear,
   input  [R*C*A-1:0] acc_set,
   input  [R*C*A-1:0] acc_flip,
+  // Valid masks of each PE (2 bits: activation, weight) on its MAC-enable gate (valid site).
+  input  [R*C*2-1:0] valid_clear,
+  input  [R*C*2-1:0] valid_set,
+  input  [R*C*2-1:0] valid_flip,
   // The bottom row's accumulators while draining, else zero.
   output [C*A-1:0]   drain_out,
   // What leaves the array: the east registers of column C-1, the south registers of row R-1.
@@ -114,6 +119,9 @@ module axsa_array #(
           .acc_clear    (acc_clear[P*A +: A]),
           .acc_set      (acc_set[P*A +: A]),
           .acc_flip     (acc_flip[P*A +: A]),
+          .valid_clear  (valid_clear[P*2 +: 2]),
+          .valid_set    (valid_set[P*2 +: 2]),
+          .valid_flip   (valid_flip[P*2 +: 2]),
           .out_act      (act_q[P*W +: W]),
           .out_act_valid(act_valid_q[P]),
           .out_wgt      (wgt_q[P*W +: W]),

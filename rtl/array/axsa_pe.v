@@ -5,7 +5,7 @@
 //   out_act / out_act_valid : the activation (after act-link faults) and its valid bit received last cycle, towards the east
 //   out_wgt / out_wgt_valid : the weight (after link faults) and its valid bit, towards the south
 //   out_acc                 : A-bit accumulator, two's complement, wraps
-// Combinational: mac_en = in_act_valid & in_wgt_valid & ~drain.
+// Combinational: mac_en = act_valid' & wgt_valid' & ~drain, the valid bits through the valid masks.
 // Edge: out_act <= act_link; out_wgt <= wgt_link;
 //       out_acc <= acc_masks(drain ? in_acc : out_acc + (mac_en ? product : 0)).
 //
@@ -13,7 +13,9 @@
 //   link_* : on the weight arriving from the north: multiplied and forwarded south;
 //   mult_* : applied after the link masks, to the multiplier's weight operand only;
 //   act_link_*, act_mult_* : the same on the activation arriving from the west (forwarded east);
-//   acc_* (A bits) : on the value the accumulator register takes at the edge, in every cycle.
+//   acc_* (A bits) : on the value the accumulator register takes at the edge, in every cycle;
+//   valid_* (2 bits): on the valid bits where they enter the MAC-enable gate (bit 0 the
+//                    activation's, bit 1 the weight's); the registered valid bits stay intact.
 //
 // Multiplier: the module named by `AXSA_MULT_MODULE (ports A, B: N bits, O: 2N bits) with the
 // parameter list `AXSA_MULT_PARAMS, both chosen at verilation; default axsa_mul_exact #(.N(N)).
@@ -57,6 +59,9 @@ module axsa_pe #(
   input      [A-1:0] acc_clear,
   input      [A-1:0] acc_set,
   input      [A-1:0] acc_flip,
+  input      [1:0]   valid_clear,
+  input      [1:0]   valid_set,
+  input      [1:0]   valid_flip,
   // The registers and mac_en are readable from a verilated model (rtl/array/rtl_array.h) by name;
   // the metacomment is a comment to every other tool.
   output reg [W-1:0] out_act       /*verilator public_flat_rd*/,
@@ -106,7 +111,9 @@ module axsa_pe #(
     end
   endgenerate
 
-  assign mac_en = in_act_valid & in_wgt_valid & ~drain;
+  wire [1:0] valid_in = {in_wgt_valid, in_act_valid};
+  wire [1:0] valid_gate = ((valid_in & ~valid_clear) | valid_set) ^ valid_flip;
+  assign mac_en = valid_gate[0] & valid_gate[1] & ~drain;
 
   // The accumulator's next value, through the acc fault masks on its way into the register.
   wire [A-1:0] acc_next = drain ? in_acc : (mac_en ? out_acc + addend : out_acc);

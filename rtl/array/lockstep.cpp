@@ -110,6 +110,12 @@ lockstep_result run_lockstep(const array_entry& rtl, hw::array_engine& core, con
   res.model_out.assign(shape.m * shape.n, 0);
   res.rtl_out.assign(shape.m * shape.n, 0);
 
+  // The RTL twin has no controller (this driver sequences it): control faults have no counterpart.
+  for (const auto& f : options.faults) {
+    if (f.site == faults::fault_site::control) {
+      throw config_error("control faults have no RTL counterpart (the C++ driver sequences the RTL array; docs/faults.md)");
+    }
+  }
   core.set_faults(options.faults);  // validates them
   std::vector<faults::fault> rtl_faults = options.faults;
   for (const auto& f : options.rtl_only_faults) {
@@ -146,12 +152,14 @@ lockstep_result run_lockstep(const array_entry& rtl, hw::array_engine& core, con
       auto at = [&](fault_site site) { return busy ? pe.of(site) : bit_masks{}; };
       const bit_masks l = at(fault_site::weight_link), m = at(fault_site::weight_mult);
       const bit_masks al = at(fault_site::act_link), am = at(fault_site::act_mult), acc = at(fault_site::acc);
+      const bit_masks valid_m = at(fault_site::valid);
       auto w32 = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };
       dut->set_link_masks(pe.row, pe.col, w32(l.clear), w32(l.set), w32(l.flip));
       dut->set_mult_masks(pe.row, pe.col, w32(m.clear), w32(m.set), w32(m.flip));
       dut->set_act_link_masks(pe.row, pe.col, w32(al.clear), w32(al.set), w32(al.flip));
       dut->set_act_mult_masks(pe.row, pe.col, w32(am.clear), w32(am.set), w32(am.flip));
       dut->set_acc_masks(pe.row, pe.col, acc.clear, acc.set, acc.flip);
+      dut->set_valid_masks(pe.row, pe.col, w32(valid_m.clear), w32(valid_m.set), w32(valid_m.flip));
     }
     dut->settle();
 
@@ -250,7 +258,8 @@ std::vector<faults::fault> random_faults(std::size_t count, unsigned rows, unsig
     f.kind = static_cast<faults::fault_kind>(below(3));
     f.row = static_cast<unsigned>(below(rows));
     f.col = static_cast<unsigned>(below(cols));
-    f.bit = static_cast<unsigned>(below(f.site == faults::fault_site::acc ? acc_bits : data_bits));
+    f.bit = static_cast<unsigned>(below(faults::site_bits(f.site, data_bits, acc_bits)));
+    if (f.site == faults::fault_site::control) f.row = f.col = 0;
     switch (below(3)) {
       case 0:  // transient: one cycle
         f.first_cycle = f.last_cycle = below(span);

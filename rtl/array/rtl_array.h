@@ -56,6 +56,9 @@ class rtl_array {
   virtual void set_act_mult_masks(unsigned row, unsigned col, std::uint32_t clear, std::uint32_t set,
                                   std::uint32_t flip) = 0;
   virtual void set_acc_masks(unsigned row, unsigned col, std::uint64_t clear, std::uint64_t set, std::uint64_t flip) = 0;
+  // Two bits on the valid bits where they enter the MAC-enable gate (bit 0 activation, bit 1 weight).
+  virtual void set_valid_masks(unsigned row, unsigned col, std::uint32_t clear, std::uint32_t set,
+                               std::uint32_t flip) = 0;
 
   virtual void reset() = 0;
   virtual void settle() = 0;

@@ -21,7 +21,8 @@ not; they are dropped before the comparison): report's `injected_faults_percent`
 split the images mid-batch, so the GEMM counts, cycles, utilisation and energy of `infer` depended
 on --jobs (the golden run used 2); they now equal a single thread's, and only those numbers changed.
 coverify.json was recaptured when `coverify --faults N` began drawing from all five fault sites
-(docs/faults.md): only its fault list and the results on it changed.
+(docs/faults.md): only its fault list and the results on it changed. campaign and report print
+`engines` (faults per engine, docs/campaigns.md: the fault_engine table).
 """
 import json
 import os
@@ -30,8 +31,9 @@ import sys
 
 ADDED = {name: {"operand_align"} for name in ("gemm", "gemm_energy_approx", "gemm_ws_min", "infer", "infer_exits_energy",
                                                "infer_systemc", "coverify")}
-ADDED["report"] = {"injected_faults_percent", "logits", "operand_align", "estimated_margin", "sampling", "per_site"}
-ADDED["campaign"] = {"estimated_margin", "sampling", "uniform_sample_size"}
+ADDED["report"] = {"injected_faults_percent", "logits", "operand_align", "engines", "estimated_margin", "sampling",
+                   "per_site"}
+ADDED["campaign"] = {"engines", "estimated_margin", "sampling", "uniform_sample_size"}
 TIMING = {"wall_seconds", "pe_cycles_per_second", "images_per_second", "seconds", "golden_seconds",
           "faults_per_second", "cpu_seconds", "configs_per_minute", "median_seconds"}
 

@@ -328,7 +328,8 @@ TEST(cli, stratified_sampling_needs_fewer_faults_and_agrees_with_uniform) {
            {"--sampling random", "--sampling must be uniform or stratified (got 'random')"},
            {"--pilot 5", "--pilot needs --sampling stratified"},
            {"--sampling stratified --exhaustive", "--exhaustive runs every fault"},
-           {"--sampling stratified --pilot 1", "--pilot"}}) {
+           {"--sampling stratified --pilot 1", "--pilot"},
+           {"--sampling stratified --site acc,control", "sample --site control uniformly"}}) {
     const auto r = run("campaign --rows 4 --cols 4 --images 2 --calibration 100 --out /tmp/never.db " + args);
     EXPECT_EQ(r.exit_code, 2) << args;
     EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;

@@ -186,6 +186,38 @@ TEST_F(campaign_db_test, golden_faults_and_results_round_trip) {
   EXPECT_EQ(db.pending_faults(), (std::vector<std::uint64_t>{0, 1, 2, 3, 5}));
 }
 
+// Each fault's engine is stored with its results; a database from before that record (no
+// fault_engine table) stays readable, its faults "unrecorded", and a resumed campaign records again.
+TEST_F(campaign_db_test, the_engine_of_each_fault_is_recorded_and_old_databases_stay_readable) {
+  {
+    auto db = campaign_db::create(file("eng.db"), small_config(), false);
+    db.store_golden({7, 2, 1, 0, 4}, std::vector<std::vector<double>>(5, {0.25, 0.75}));
+    db.store_faults(example_faults());
+    db.store_results_batch({{0, outcomes("MMMMM")}, {1, outcomes("HHHHH")}}, {"shortcut", "systemc"});
+    db.store_results(2, outcomes("MMMMT"));  // without an engine
+    EXPECT_EQ(db.engine_of(0), "shortcut");
+    EXPECT_EQ(db.engine_of(1), "systemc");
+    EXPECT_EQ(db.engine_of(2), "");
+    EXPECT_EQ(db.engine_counts(), (std::map<std::string, std::uint64_t>{{"shortcut", 1}, {"systemc", 1}, {"unrecorded", 1}}));
+    EXPECT_THROW(db.store_results_batch({{3, outcomes("MMMMM")}}, {"shortcut", "systemc"}), std::invalid_argument);
+  }
+  // The file as an axsa without the record wrote it.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(file("eng.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "DROP TABLE fault_engine", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  {
+    const auto old = campaign_db::open_read_only(file("eng.db"));
+    EXPECT_EQ(old.engine_of(1), "");
+    EXPECT_EQ(old.engine_counts(), (std::map<std::string, std::uint64_t>{{"unrecorded", 3}}));
+    EXPECT_EQ(old.summarize().faults_done, 3u);
+  }
+  auto resumed = campaign_db::resume(file("eng.db"), small_config());
+  resumed.store_results_batch({{3, outcomes("XXXXX")}}, {"systemc"});
+  EXPECT_EQ(resumed.engine_of(3), "systemc");
+  EXPECT_EQ(resumed.engine_counts(), (std::map<std::string, std::uint64_t>{{"systemc", 1}, {"unrecorded", 3}}));
+}
+
 TEST_F(campaign_db_test, resume_with_the_same_config_returns_exactly_the_pending_faults) {
   write_example(file("e.db"));
   auto db = campaign_db::resume(file("e.db"), small_config());

@@ -51,9 +51,11 @@ void check_spec(const std::string& text) {
       axsa::hw::array_config cfg;
       cfg.rows = cfg.cols = size;
       cfg.data_bits = 8;
-      // W = 8 for the operand sites, A (the default accumulator width) for acc.
-      const unsigned width = f.site == axsa::faults::fault_site::acc ? cfg.acc_bits : 8u;
-      const bool fits = f.row < size && f.col < size && f.bit < width && f.first_cycle <= f.last_cycle;
+      // W = 8 for the operand sites, A (the default accumulator width) for acc, 2 for valid, the
+      // controller's word for control (which names no PE: row = col = 0).
+      const unsigned width = axsa::faults::site_bits(f.site, cfg);
+      const bool pe_fits = f.site == axsa::faults::fault_site::control ? f.row == 0 && f.col == 0 : f.row < size && f.col < size;
+      const bool fits = pe_fits && f.bit < width && f.first_cycle <= f.last_cycle;
       bool accepted = true;
       try {
         f.validate(cfg);

@@ -107,6 +107,31 @@ std::vector<lockstep_case> make_cases() {
     c.faults = rtl::random_faults(6 + below2(6), c.rows, c.cols, c.bits, c.acc_bits, cycles, rng2, every_site);
     out.push_back(c);
   }
+  // Then valid faults (the PE's MAC-enable gate), mostly alone, some with the data sites on the
+  // same PEs' operands: several on one PE force both valid bits, which the drain must still gate.
+  std::mt19937_64 rng3(21);
+  auto below3 = [&rng3](std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng3); };
+  const std::vector<fault_site> valid_heavy = {fault_site::valid, fault_site::valid, fault_site::valid,
+                                               fault_site::weight_mult, fault_site::act_mult, fault_site::acc};
+  for (unsigned i = 52; i < 68; ++i) {
+    lockstep_case c;
+    c.index = i;
+    c.rows = 1 + static_cast<unsigned>(below3(6));
+    c.cols = 1 + static_cast<unsigned>(below3(6));
+    c.bits = 2 + static_cast<unsigned>(below3(15));
+    c.acc_bits = i % 2 ? 32 : std::max(2u, 2 * c.bits - 3);
+    std::vector<const rtl::mult_entry*> fits;
+    for (const auto& e : entries)
+      if (e.bits >= c.bits) fits.push_back(&e);
+    if (i % 3 == 1 && !fits.empty()) c.mult = fits[below3(fits.size())]->name;
+    c.saboteurs_everywhere = i % 2 == 0;
+    c.shape = {1 + below3(3 * c.rows), 1 + below3(30), 1 + below3(3 * c.cols)};
+    const std::uint64_t cycles = hw::gemm_cycles(c.shape, c.rows, c.cols);
+    const bool alone = i % 4 != 3;
+    c.faults = rtl::random_faults(alone ? 1 + below3(3) : 8 + below3(6), c.rows, c.cols, c.bits, c.acc_bits, cycles,
+                                  rng3, alone ? std::vector<fault_site>{fault_site::valid} : valid_heavy);
+    out.push_back(c);
+  }
   return out;
 }
 
@@ -191,7 +216,8 @@ TEST(structural_cases, cover_sizes_widths_multipliers_and_every_fault_site_kind_
   const bool evo_built = std::any_of(rtl::registered_entries().begin(), rtl::registered_entries().end(),
                                      [](const rtl::mult_entry& e) { return is_evoapprox(e); });
   EXPECT_EQ(evo, evo_built) << "EvoApprox circuits are in the list exactly when the build has them";
-  EXPECT_EQ(covered.size(), 45u) << "every site x kind x {transient, span, whole run}";
+  // Every PE site (all but control, which only the fast engine models) x kind x window.
+  EXPECT_EQ(covered.size(), 54u) << "every site x kind x {transient, span, whole run}";
 }
 
 // The structural engine against the verilated RTL array, on every configuration built up to 16x16.
@@ -213,11 +239,12 @@ TEST_P(structural_vs_rtl, every_register_agrees_every_cycle_with_faults) {
   cfg.acc_bits = e.acc_bits;
   cfg.engine = hw::engine_kind::structural;
   for (unsigned s = 0; s < faults::fault_site_count; ++s) hw::plan_everywhere(cfg.saboteurs, static_cast<fault_site>(s));
-  hw::systolic_array plain("plain", cfg), faulty("faulty", cfg), mixed("mixed", cfg);
+  hw::systolic_array plain("plain", cfg), faulty("faulty", cfg), mixed("mixed", cfg), valid("valid", cfg);
   const auto mult = rtl::model_multiplier(e);
   plain.set_multiplier(mult.get());
   faulty.set_multiplier(mult.get());
   mixed.set_multiplier(mult.get());
+  valid.set_multiplier(mult.get());
   sc_core::sc_start(sc_core::SC_ZERO_TIME);
 
   const hw::gemm_shape shape{2 * e.rows + 1, 2 * e.rows + 5, e.cols + (e.cols + 1) / 2};
@@ -239,6 +266,12 @@ TEST_P(structural_vs_rtl, every_register_agrees_every_cycle_with_faults) {
   const auto all = rtl::run_lockstep(e, mixed.engine(), shape, w.act.data(), w.weight.data(), opt);
   EXPECT_TRUE(all.match) << describe(all);
   EXPECT_EQ(all.rtl_out, all.model_out);
+  // Valid faults against the RTL's valid masks, with data faults beside them.
+  opt.faults = rtl::random_faults(10, e.rows, e.cols, e.data_bits, e.acc_bits, hw::gemm_cycles(shape, e.rows, e.cols), rng,
+                                  {fault_site::valid, fault_site::valid, fault_site::act_link, fault_site::acc});
+  const auto v = rtl::run_lockstep(e, valid.engine(), shape, w.act.data(), w.weight.data(), opt);
+  EXPECT_TRUE(v.match) << describe(v);
+  EXPECT_EQ(v.rtl_out, v.model_out);
 }
 
 std::string entry_name(const testing::TestParamInfo<const rtl::array_entry*>& info) {

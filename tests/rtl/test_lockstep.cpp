@@ -339,6 +339,64 @@ TEST_P(lockstep_config, hand_placed_activation_and_accumulator_faults_agree) {
   }
 }
 
+// Valid faults (the MAC-enable gate's two inputs, hw/fault.h) against the RTL's valid masks: random
+// ones alone and beside data faults, and by hand: a valid bit stuck at 0 for the whole run (the PE
+// skips its products: the outputs change), both valid bits of a PE stuck at 1 (it accumulates while
+// the operands are not valid; the drain must still not accumulate), a single-cycle flip.
+TEST_P(lockstep_config, valid_faults_agree) {
+  const auto& e = entry();
+  const hw::gemm_shape shape = ragged(e.rows + 4);
+  const std::uint64_t cycles = hw::gemm_cycles(shape, e.rows, e.cols);
+  std::mt19937_64 rng(e.rows * 613 + e.cols * 17 + e.data_bits);
+  std::size_t injected = 0;
+  for (int run_index = 0; run_index < 10; ++run_index) {
+    rtl::lockstep_options opt;
+    const std::vector<fault_site> sites = run_index < 7 ? std::vector<fault_site>{fault_site::valid}
+                                                        : std::vector<fault_site>{fault_site::valid, fault_site::act_mult,
+                                                                                  fault_site::weight_link, fault_site::acc};
+    opt.faults = rtl::random_faults(1 + run_index % 4, e.rows, e.cols, e.data_bits, e.acc_bits, cycles, rng, sites);
+    injected += opt.faults.size();
+    const auto run = lockstep(e, shape, sw::operand_fill::random, 700 + static_cast<std::uint64_t>(run_index), opt);
+    std::string names;
+    for (const fault& f : opt.faults) names += faults::describe(f) + " ";
+    EXPECT_TRUE(run.result.match) << describe(run.result) << " with faults " << names;
+    EXPECT_EQ(run.result.rtl_out, run.result.model_out) << names;
+  }
+  EXPECT_GE(injected, 20u);
+  const unsigned r = e.rows - 1, c = e.cols - 1;
+  const std::uint64_t mid = cycles / 3;
+  const std::vector<std::vector<fault>> cases = {
+      {{fault_site::valid, fault_kind::stuck_at_0, 0, 0, faults::valid_act_bit}},
+      {{fault_site::valid, fault_kind::stuck_at_1, r, c, faults::valid_act_bit},
+       {fault_site::valid, fault_kind::stuck_at_1, r, c, faults::valid_weight_bit}},
+      {{fault_site::valid, fault_kind::bit_flip, e.rows / 2, e.cols / 2, faults::valid_weight_bit, mid, mid}},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    rtl::lockstep_options opt;
+    opt.faults = cases[i];
+    const auto run = lockstep(e, shape, sw::operand_fill::max, 81, opt);
+    EXPECT_TRUE(run.result.match) << describe(run.result) << " with " << faults::describe(cases[i].front());
+    EXPECT_EQ(run.result.rtl_out, run.result.model_out);
+    // Operands all at the maximum: every product is non-zero, so a skipped one shows.
+    if (i == 0) {
+      EXPECT_NE(run.result.rtl_out, reference(e, run.work)) << "a valid bit stuck at 0 must drop products";
+    }
+  }
+}
+
+TEST(lockstep, control_faults_are_refused_as_they_have_no_rtl_counterpart) {
+  ASSERT_FALSE(rtl::built_arrays().empty());
+  const auto& e = rtl::built_arrays().front();
+  rtl::lockstep_options opt;
+  opt.faults = {{fault_site::control, fault_kind::stuck_at_0, 0, 0, faults::control_field::done}};
+  try {
+    (void)lockstep(e, {2, 3, 2}, sw::operand_fill::random, 1, opt);
+    FAIL() << "a control fault must be refused";
+  } catch (const config_error& err) {
+    EXPECT_NE(std::string(err.what()).find("no RTL counterpart"), std::string::npos) << err.what();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(built, lockstep_config, testing::ValuesIn(all_built()), config_name);
 
 TEST(lockstep, vcd_window_shows_both_sides_around_the_mismatch) {
