@@ -145,7 +145,8 @@ merge_summary merge_shards(const std::string& out, const std::vector<std::string
   try {
     db->store_golden(labels, probabilities);
     db->store_faults(sample);
-    for (const auto& [index, s] : by_index) {
+    for (const auto& entry : by_index) {
+      const auto& s = entry.second;  // a named variable: lambdas cannot capture structured bindings in C++17
       std::vector<std::pair<std::uint64_t, std::vector<pair_result>>> batch;
       std::vector<std::string> engines;  // each fault's engine, as its shard recorded it
       auto flush = [&] {

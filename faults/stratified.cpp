@@ -39,18 +39,27 @@ pilot_sample draw_pilot(const fault_space& space, std::uint64_t per_stratum, std
 }
 
 double pilot_spread(const std::vector<std::array<std::uint64_t, outcome_count>>& counts) {
-  if (counts.empty()) return 0.5;
-  std::array<double, outcome_count> sum{};
+  std::vector<std::array<double, outcome_count>> shares;
   for (const auto& c : counts) {
     std::uint64_t m = 0;
     for (auto v : c) m += v;
     if (m == 0) continue;
-    for (std::size_t o = 0; o < outcome_count; ++o) sum[o] += static_cast<double>(c[o]) / static_cast<double>(m);
+    std::array<double, outcome_count> y{};
+    for (std::size_t o = 0; o < outcome_count; ++o) y[o] = static_cast<double>(c[o]) / static_cast<double>(m);
+    shares.push_back(y);
   }
-  double spread = 0;
+  const std::size_t n = shares.size();
+  if (n < 2) return 0.5;
+  // The floor: the spread of a class the pilot never saw, its share taken as 0.5 / (n + 1).
+  const double q = 0.5 / (static_cast<double>(n) + 1);
+  double spread = std::sqrt(q * (1 - q));
   for (std::size_t o = 0; o < outcome_count; ++o) {
-    const double q = (sum[o] + 0.5) / (static_cast<double>(counts.size()) + 1);
-    spread = std::max(spread, std::sqrt(q * (1 - q)));
+    double mean = 0;
+    for (const auto& y : shares) mean += y[o];
+    mean /= static_cast<double>(n);
+    double ss = 0;
+    for (const auto& y : shares) ss += (y[o] - mean) * (y[o] - mean);
+    spread = std::max(spread, std::sqrt(ss / static_cast<double>(n - 1)));
   }
   return spread;
 }

@@ -32,11 +32,11 @@ struct pilot_sample {
 };
 pilot_sample draw_pilot(const fault_space& space, std::uint64_t per_stratum, std::uint64_t seed);
 
-// An upper bound on the standard deviation of one fault's outcome shares in a stratum, from its
-// pilot faults' per-class pair counts: the largest over classes of sqrt(q (1 - q)), with q the
-// class's mean share smoothed as (sum + 0.5) / (n + 1), so a pilot that saw one class only still
-// leaves the stratum a small share of the faults. (A share y in [0, 1] has variance at most
-// E[y] (1 - E[y]).) 0.5, the worst case, for a stratum without pilot results.
+// The standard deviation of one fault's outcome shares in a stratum, estimated from its pilot faults'
+// per-class pair counts: the largest over classes of the sample standard deviation of the per-fault
+// shares, and never below sqrt(q (1 - q)) with q = 0.5 / (n + 1), the spread of a class the pilot did
+// not see, so a stratum whose pilot ended one way keeps a few faults. 0.5, the worst case, for a
+// stratum with fewer than two pilot results.
 double pilot_spread(const std::vector<std::array<std::uint64_t, outcome_count>>& counts);
 
 // Neyman allocation: n_h proportional to N_h s_h, the total n the least for which

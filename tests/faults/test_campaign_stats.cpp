@@ -249,15 +249,22 @@ TEST(stratified, neyman_allocation_matches_the_hand_computed_example_and_meets_t
   EXPECT_THROW(neyman_allocation({10}, {0.5, 0.5}, 0.1, 2.0), config_error);
 }
 
-// The pilot's spread: the largest sqrt(q (1 - q)) over classes, q = (sum of shares + 0.5) / (n + 1).
-TEST(stratified, pilot_spread_bounds_the_outcome_share_spread) {
+// The pilot's spread: the largest sample standard deviation of the per-fault shares over classes,
+// floored at sqrt(q (1 - q)), q = 0.5 / (n + 1); 0.5 with fewer than two pilot results.
+TEST(stratified, pilot_spread_is_the_largest_class_spread_with_a_floor) {
   using counts = std::array<std::uint64_t, outcome_count>;
   EXPECT_DOUBLE_EQ(pilot_spread({}), 0.5);
-  const double q = 5.5 / 6;  // five faults, every pair masked
+  EXPECT_DOUBLE_EQ(pilot_spread({counts{3, 1, 0, 0, 0}}), 0.5);
+  const double q = 0.5 / 6;  // five faults, every pair masked: no spread, the floor
   EXPECT_NEAR(pilot_spread(std::vector<counts>(5, counts{10, 0, 0, 0, 0})), std::sqrt(q * (1 - q)), 1e-15);
-  // Two masked faults and two critical ones: q = 2.5 / 5 for both, the worst case.
+  // Masked shares 1, 1, 0, 0: variance (4 x 0.25) / 3.
   EXPECT_NEAR(pilot_spread({counts{4, 0, 0, 0, 0}, counts{4, 0, 0, 0, 0}, counts{0, 0, 4, 0, 0}, counts{0, 0, 4, 0, 0}}),
-              0.5, 1e-15);
+              std::sqrt(1.0 / 3), 1e-15);
+  // Masked shares 1, 0, 0.5 and tolerable 0, 1, 0.5 (pairs of 4): sd 0.5, above the floor of three
+  // faults, sqrt(0.125 x 0.875); shares 0.5, 0.75, 0.75 spread less (0.144) and get the floor.
+  EXPECT_NEAR(pilot_spread({counts{4, 0, 0, 0, 0}, counts{0, 4, 0, 0, 0}, counts{2, 2, 0, 0, 0}}), 0.5, 1e-15);
+  EXPECT_NEAR(pilot_spread({counts{2, 2, 0, 0, 0}, counts{3, 1, 0, 0, 0}, counts{3, 1, 0, 0, 0}}),
+              std::sqrt(0.125 * 0.875), 1e-15);
 }
 
 // The stratified sample holds n_h distinct faults of every stratum, the same for the same seed, and
