@@ -324,7 +324,19 @@ void accelerator::invalidate_dmi() {
 void accelerator::job_thread() {
   while (true) {
     sc_core::wait(m_start_event);
-    const std::uint64_t cycles = array.run(m_job);
+    std::uint64_t cycles = 0;
+    try {
+      cycles = array.run(m_job);
+    } catch (const config_error&) {
+      // The array is still finishing a job in simulated time (an ABORT that has not reached its
+      // controller yet, or DONE raised early by a control fault): the START is refused as start()
+      // refuses it, with ERROR 5 and DONE, never by an exception out of this thread.
+      m_error = reg::error_array_busy;
+      m_busy = false;
+      m_done = true;
+      m_irq_event.notify(sc_core::SC_ZERO_TIME);
+      continue;
+    }
     if (array.last_job_aborted()) continue;  // abort() has reset the status
     m_last_job_cycles = cycles;
     ++m_jobs;
