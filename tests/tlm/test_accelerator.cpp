@@ -42,10 +42,11 @@ constexpr std::uint64_t id = 0x00, config = 0x04, ctrl = 0x08, status = 0x0C, er
 constexpr std::uint64_t m = 0x18, k = 0x1C, n = 0x20, act_offset = 0x24, wgt_offset = 0x28, out_offset = 0x2C;
 constexpr std::uint64_t cycles_lo = 0x30, cycles_hi = 0x34, jobs = 0x38;
 constexpr std::uint32_t id_value = 0x41585341;  // "AXSA"
-constexpr std::uint32_t ctrl_start = 1u << 0, ctrl_clear = 1u << 1;
+constexpr std::uint32_t ctrl_start = 1u << 0, ctrl_clear = 1u << 1, ctrl_abort = 1u << 2;
 constexpr std::uint32_t status_busy = 1u << 0, status_done = 1u << 1, status_error = 1u << 2;
 constexpr std::uint32_t irq_enable_on = 1u << 0;
-constexpr std::uint32_t error_none = 0, error_busy = 1, error_zero_dim = 2, error_out_of_buffer = 3, error_misaligned = 4;
+constexpr std::uint32_t error_none = 0, error_busy = 1, error_zero_dim = 2, error_out_of_buffer = 3, error_misaligned = 4,
+                        error_array_busy = 5;
 }  // namespace reg
 
 // Cycles of one output-stationary GEMM job on R x C (docs/cycle-model.md), written out here instead
@@ -516,6 +517,32 @@ TEST(accelerator, busy_refuses_buffer_writes_and_start) {
     EXPECT_EQ(h.access(tlm::TLM_WRITE_COMMAND, map::act_base, junk.data(), 128).status, tlm::TLM_OK_RESPONSE);
   });
   EXPECT_EQ(b.h.irq_rises.size(), 1u);
+}
+
+// ABORT and START in the same CTRL write while a job runs (fuzz_tlm's regression): the aborted job's
+// controller may still be winding down in simulated time; the START must then end at once with
+// ERROR 5 and DONE (not throw out of the accelerator's job thread, not hang), and after CLEAR the next
+// job runs and is right.
+TEST(accelerator, abort_then_start_is_answered_and_the_next_job_runs) {
+  bench b(make_config(4, 4));
+  const hw::gemm_shape s{8, 3000, 8};
+  const sw::gemm_workload w = sw::make_workload(s, 8, sw::operand_fill::random, 5);
+  b.run([&](host& h) {
+    EXPECT_EQ(h.write32(reg::irq_enable, 1), tlm::TLM_OK_RESPONSE);
+    load_and_start(h, w, {});
+    ASSERT_EQ(h.read32(reg::status), reg::status_busy);
+    EXPECT_EQ(h.write32(reg::ctrl, reg::ctrl_abort | reg::ctrl_start), tlm::TLM_OK_RESPONSE);
+    ASSERT_TRUE(h.wait_for_irq(sc_core::sc_time(1, sc_core::SC_MS))) << "the START after ABORT never raised DONE";
+    const std::uint32_t error = h.read32(reg::error);
+    EXPECT_TRUE(error == reg::error_none || error == reg::error_array_busy) << error;
+    EXPECT_EQ(h.write32(reg::ctrl, reg::ctrl_clear), tlm::TLM_OK_RESPONSE);
+    for (int i = 0; i < 2 && (h.read32(reg::status) & reg::status_busy); ++i) ASSERT_TRUE(h.wait_for_irq());
+    EXPECT_EQ(h.write32(reg::ctrl, reg::ctrl_clear), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(h.write32(reg::ctrl, reg::ctrl_start), tlm::TLM_OK_RESPONSE);
+    ASSERT_TRUE(h.wait_for_irq());
+    EXPECT_EQ(h.read32(reg::error), reg::error_none);
+    EXPECT_EQ(mismatches(read_output(h, s, 0), sw::reference_gemm(w, 32)), 0u);
+  });
 }
 
 TEST(accelerator, start_with_a_zero_dimension_sets_error_2_and_runs_nothing) {
