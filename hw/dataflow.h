@@ -168,8 +168,8 @@ class dataflow {
   }
   // The compute cycle in which PE (r, c) holds index k.
   std::uint64_t cycle_of(std::uint64_t k, unsigned r, unsigned c) const { return k + std::uint64_t{m_hop} * r + c; }
-  // When a PE accumulates (mac_en) in cycle t of the compute stage: inside the tile, on a real pair
-  // (os: 0 <= k < K; ws: the activation of a row m in 0..M-1, m = t - r - c).
+  // When a PE accumulates (mac_en) in cycle t of the compute stage: inside the tile, and the index
+  // k_at() gives is a real one (os: a reduction index below K; ws: an activation row below M).
   bool accumulates(const tile& tl, std::uint64_t t, unsigned r, unsigned c) const {
     if (r >= tl.rows_used || c >= tl.cols_used) return false;
     const std::int64_t k = k_at(t, r, c);
