@@ -11,13 +11,24 @@ namespace {
 
 // Product strategies: each runs the MAC over a run of consecutive PEs.
 struct native_product {
+  static constexpr bool masked = true;  // run_masked is cheaper than finding the busy runs
   template <class Acc>
   void run(Acc* acc, const std::int16_t* a, const std::int16_t* w, std::size_t n) const {
     kernels::mac_native(acc, a, w, n);
   }
+  // The products of the PEs whose `en` byte is 1 (each 0 or 1), branch-free so that it vectorises.
+  template <class Acc>
+  void run_masked(Acc* __restrict acc, const std::int16_t* __restrict a, const std::int16_t* __restrict w,
+                  const std::uint8_t* __restrict en, std::size_t n) const {
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto p = static_cast<Acc>(static_cast<std::int32_t>(a[i]) * w[i]);
+      acc[i] += p & (Acc{0} - static_cast<Acc>(en[i]));
+    }
+  }
 };
 
 struct table_product {
+  static constexpr bool masked = false;
   const std::int32_t* table;
   unsigned bits;
   template <class Acc>
@@ -27,6 +38,7 @@ struct table_product {
 };
 
 struct slot_product {
+  static constexpr bool masked = false;
   const multiplier* m;
   template <class Acc>
   void run(Acc* acc, const std::int16_t* a, const std::int16_t* w, std::size_t n) const {
@@ -47,6 +59,9 @@ array_core::array_core(const array_config& cfg) : m_cfg(cfg) {
   m_wgt.assign(static_cast<std::size_t>(m_rows) * m_hop * m_cols, 0);
   m_act_edge.assign(m_rows, 0);
   m_wgt_edge.assign(m_cols, 0);
+  m_act_valid.assign(m_act.size(), 0);
+  m_wgt_valid.assign(m_wgt.size(), 0);
+  m_enable.assign(m_act.size(), 0);
   m_act_off.assign(m_rows, 0);
   m_wgt_off.assign(m_cols, 0);
   if (m_wide_acc) {
@@ -138,9 +153,17 @@ void array_core::load_feeders() {
   if (m_phase != phase::compute) {
     for (unsigned i = 0; i < m_rows; ++i) m_act[i * m_cols] = 0;
     std::fill(m_wgt.begin(), m_wgt.begin() + m_cols, std::int16_t{0});
+    if (m_travel) {
+      for (unsigned i = 0; i < m_rows; ++i) m_act_valid[i * m_cols] = 0;
+      std::fill(m_wgt_valid.begin(), m_wgt_valid.begin() + m_cols, std::uint8_t{0});
+    }
     return;
   }
   const dataflow& df = *m_flow;
+  if (m_travel) {
+    for (unsigned i = 0; i < m_rows; ++i) m_act_valid[i * m_cols] = df.west_valid(m_tile, m_t, i);
+    for (unsigned j = 0; j < m_cols; ++j) m_wgt_valid[j] = df.north_valid(m_tile, m_t, j);
+  }
   const std::uint64_t t = m_t;
   const std::uint64_t k = m_job.shape.k;
   const unsigned ru = m_tile.rows_used, cu = m_tile.cols_used;
@@ -181,6 +204,81 @@ void array_core::shift_links() {
   std::memmove(&m_act[1], &m_act[0], (m_act.size() - 1) * sizeof(std::int16_t));
   std::copy(m_wgt.end() - m_cols, m_wgt.end(), m_wgt_edge.begin());
   std::memmove(&m_wgt[m_cols], &m_wgt[0], (m_wgt.size() - m_cols) * sizeof(std::int16_t));
+  if (m_travel) {
+    std::memmove(&m_act_valid[1], &m_act_valid[0], m_act_valid.size() - 1);
+    std::memmove(&m_wgt_valid[m_cols], &m_wgt_valid[0], m_wgt_valid.size() - m_cols);
+  }
+}
+
+// With the valid bits travelling (control faults): every PE whose two arriving valid bits are set,
+// as runs of neighbours in a row for the vectorised kernels (one run per row while the counter
+// counts as it should).
+template <class Acc, class Mul>
+void array_core::compute_macs_travelling(Acc* acc, const Mul& mul) {
+  if constexpr (Mul::masked) {
+    if (m_hop == 1) {  // PE (r, c)'s two inputs at one index: one masked pass over all PEs
+      const std::size_t n = m_act.size();
+      std::uint8_t* __restrict en = m_enable.data();
+      const std::uint8_t* __restrict av = m_act_valid.data();
+      const std::uint8_t* __restrict wv = m_wgt_valid.data();
+      const std::int16_t* __restrict a = m_act.data();
+      const std::int16_t* __restrict w = m_wgt.data();
+      for (std::size_t i = 0; i < n; ++i) en[i] = av[i] & wv[i];
+      mul.run_masked(acc, a, w, en, n);
+      if (m_counting) {  // as count_macs() over the enabled PEs (with faults no fold's zeros are pre-counted)
+        std::uint32_t macs = 0, zeros = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          macs += en[i];
+          zeros += en[i] & static_cast<std::uint32_t>((a[i] == 0) | (w[i] == 0));
+        }
+        m_counts.macs += macs;
+        m_cycle_macs += macs;
+        m_counts.zero_macs += zeros;
+      }
+      return;
+    }
+  }
+  constexpr std::uint64_t all_set = 0x0101010101010101ull;  // eight valid bytes (each 0 or 1) set
+  for (unsigned r = 0; r < m_rows; ++r) {
+    const std::size_t row = static_cast<std::size_t>(r) * m_cols;
+    const std::size_t north = north_index(r, 0);
+    const std::uint8_t* av = &m_act_valid[row];
+    const std::uint8_t* wv = &m_wgt_valid[north];
+    unsigned first = m_cols;  // start of the open run (m_cols: none)
+    auto close = [&](unsigned end) {
+      if (first >= end) return;
+      mul.run(acc + row + first, &m_act[row + first], &m_wgt[north + first], end - first);
+      if (m_counting) count_macs(&m_act[row + first], &m_wgt[north + first], end - first);
+      first = m_cols;
+    };
+    unsigned c = 0;
+    while (c < m_cols) {
+      if (c + 8 <= m_cols) {  // eight PEs at once: all idle or all busy is the common case
+        std::uint64_t a, w;
+        std::memcpy(&a, av + c, 8);
+        std::memcpy(&w, wv + c, 8);
+        const std::uint64_t both = a & w;
+        if (both == 0 || both == all_set) {
+          if (both == 0) close(c);
+          else if (first == m_cols) first = c;
+          c += 8;
+          continue;
+        }
+      }
+      if (av[c] & wv[c]) {
+        if (first == m_cols) first = c;
+      } else {
+        close(c);
+      }
+      ++c;
+    }
+    close(m_cols);
+  }
+}
+
+bool array_core::arrived_valid(unsigned r, unsigned c) const {
+  if (m_travel) return m_act_valid[static_cast<std::size_t>(r) * m_cols + c] != 0 && m_wgt_valid[north_index(r, c)] != 0;
+  return m_flow->accumulates(m_tile, m_t, r, c);
 }
 
 // The hot loop. The descriptor gives each row's busy columns as one contiguous run, so the loop
@@ -275,14 +373,26 @@ void array_core::set_faults(std::vector<faults::fault> list) {
     m_control_faults |= f.site == faults::fault_site::control;
     m_pe_faults |= faults::is_mult_site(f.site) || f.site == faults::fault_site::valid;
   }
+  m_travel = m_control_faults && !m_ws;
+  // A new fault list starts a new run (the engine is idle): no operand of the run before is valid in
+  // it. Within a run the bits carry over from job to job, as the RTL's held registers do; while they
+  // are not kept (no control faults) they would be stale.
+  std::fill(m_act_valid.begin(), m_act_valid.end(), std::uint8_t{0});
+  std::fill(m_wgt_valid.begin(), m_wgt_valid.end(), std::uint8_t{0});
 }
 
 bool array_core::valid_mac(unsigned r, unsigned c, std::uint64_t cycle) const {
   // The valid bits PE (r, c) receives: the west feeder's of row r c cycles ago, the north feeder's
   // of column c weight_hop * r cycles ago (invalid before the fold began: the drain fed none).
   const dataflow& df = *m_flow;
-  bool act = m_t >= c && df.west_valid(m_tile, m_t - c, r);
-  bool wgt = m_t >= df.west_skew(r) && df.north_valid(m_tile, m_t - df.west_skew(r), c);
+  bool act, wgt;
+  if (m_travel) {
+    act = m_act_valid[static_cast<std::size_t>(r) * m_cols + c] != 0;
+    wgt = m_wgt_valid[north_index(r, c)] != 0;
+  } else {
+    act = m_t >= c && df.west_valid(m_tile, m_t - c, r);
+    wgt = m_t >= df.west_skew(r) && df.north_valid(m_tile, m_t - df.west_skew(r), c);
+  }
   for (const auto& f : m_faults) {
     if (f.site != faults::fault_site::valid || f.row != r || f.col != c || !f.active(cycle)) continue;
     bool& v = f.bit == faults::valid_act_bit ? act : wgt;
@@ -294,8 +404,10 @@ bool array_core::valid_mac(unsigned r, unsigned c, std::uint64_t cycle) const {
 // Control faults corrupt the controller's registers as it reads them in this cycle.
 void array_core::sabotage_control(std::uint64_t cycle) {
   namespace field = faults::control_field;
+  // The stage register first: it selects which counter the controller reads in this cycle.
+  m_phase = phase_at(cycle);
   for (const auto& f : m_faults) {
-    if (f.site != faults::fault_site::control || !f.active(cycle)) continue;
+    if (f.site != faults::fault_site::control || !f.active(cycle) || f.bit == field::stage) continue;
     faults::fault at = f;  // the same fault on the field's own bit
     if (f.bit < field::fold_counter) {
       at.bit = f.bit - field::stage_counter;
@@ -308,11 +420,18 @@ void array_core::sabotage_control(std::uint64_t cycle) {
         m_fold = fold;
         set_fold_tile();  // the feeders' and the drain's addresses follow the fold counter
       }
-    } else if (f.bit == field::stage) {
-      const bool draining = m_phase == phase::drain;
-      if (f.apply_bit(draining) != draining) m_phase = draining ? phase::compute : phase::drain;
     }
   }
+}
+
+array_core::phase array_core::phase_at(std::uint64_t cycle) const {
+  if (!m_control_faults || (m_phase != phase::compute && m_phase != phase::drain)) return m_phase;
+  bool draining = m_phase == phase::drain;
+  for (const auto& f : m_faults) {
+    if (f.site == faults::fault_site::control && f.bit == faults::control_field::stage && f.active(cycle))
+      draining = f.apply_bit(draining);
+  }
+  return draining ? phase::drain : phase::compute;
 }
 
 void array_core::abort() {
@@ -324,6 +443,8 @@ void array_core::abort() {
   std::fill(m_wgt_edge.begin(), m_wgt_edge.end(), std::int16_t{0});
   std::fill(m_acc32.begin(), m_acc32.end(), 0u);
   std::fill(m_acc64.begin(), m_acc64.end(), std::uint64_t{0});
+  std::fill(m_act_valid.begin(), m_act_valid.end(), std::uint8_t{0});
+  std::fill(m_wgt_valid.begin(), m_wgt_valid.end(), std::uint8_t{0});
 }
 
 // Link faults corrupt the value on the link into the PE before it is used and registered on
@@ -359,7 +480,7 @@ void array_core::apply_pe_faults(Acc* acc, std::uint64_t cycle) {
       handled = names(m_faults[e]) && m_faults[e].row == f.row && m_faults[e].col == f.col;
     if (handled) continue;
     // What the MAC loop did for this PE, and what the faulty PE does.
-    const bool was = m_flow->accumulates(m_tile, m_t, f.row, f.col);
+    const bool was = arrived_valid(f.row, f.col);
     const bool now = m_valid_faults ? valid_mac(f.row, f.col, cycle) : was;
     if (!was && !now) continue;
     const std::size_t i = static_cast<std::size_t>(f.row) * m_cols + f.col;
@@ -410,18 +531,21 @@ __attribute__((noinline)) void array_core::sabotage_acc(std::uint64_t cycle) {
   else apply_acc_faults(m_acc32.data(), cycle);
 }
 
-void array_core::compute_step() {
-  if (m_native) {
-    if (m_wide_acc) compute_macs(m_acc64.data(), native_product{});
-    else compute_macs(m_acc32.data(), native_product{});
-  } else if (m_table != nullptr) {
-    const table_product tp{m_table, m_cfg.data_bits};
-    if (m_wide_acc) compute_macs(m_acc64.data(), tp);
-    else compute_macs(m_acc32.data(), tp);
+template <class Mul>
+void array_core::compute_with(const Mul& mul) {
+  if (m_travel) {
+    if (m_wide_acc) compute_macs_travelling(m_acc64.data(), mul);
+    else compute_macs_travelling(m_acc32.data(), mul);
   } else {
-    if (m_wide_acc) compute_macs(m_acc64.data(), slot_product{m_mult});
-    else compute_macs(m_acc32.data(), slot_product{m_mult});
+    if (m_wide_acc) compute_macs(m_acc64.data(), mul);
+    else compute_macs(m_acc32.data(), mul);
   }
+}
+
+void array_core::compute_step() {
+  if (m_native) compute_with(native_product{});
+  else if (m_table != nullptr) compute_with(table_product{m_table, m_cfg.data_bits});
+  else compute_with(slot_product{m_mult});
 }
 
 void array_core::step() {
@@ -475,8 +599,8 @@ std::int64_t array_core::acc(unsigned r, unsigned c) const {
 }
 
 bool array_core::mac_enabled(unsigned r, unsigned c) const {
-  if (m_phase != phase::compute) return false;
-  return m_valid_faults ? valid_mac(r, c, m_total_cycles) : m_flow->accumulates(m_tile, m_t, r, c);
+  if (phase_at(m_total_cycles) != phase::compute) return false;
+  return m_valid_faults ? valid_mac(r, c, m_total_cycles) : arrived_valid(r, c);
 }
 
 std::int32_t array_core::product(std::int16_t a, std::int16_t w) const {
@@ -571,7 +695,7 @@ void array_core::step_ws() {
 }
 
 std::int64_t array_core::drain_out(unsigned c) const {
-  if (m_phase != (m_ws ? phase::compute : phase::drain)) return 0;
+  if (m_ws ? m_phase != phase::compute : phase_at(m_total_cycles) != phase::drain) return 0;
   return acc(m_rows - 1, c);
 }
 

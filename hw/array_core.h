@@ -79,9 +79,10 @@ class array_core final : public array_engine {
   // list costs one test per cycle. Control faults act at the start of a cycle on the registers the
   // controller reads in it: the stage-cycle counter (m_t computing, m_drain_cycle draining), the
   // fold counter (the fold's tile follows it; a fold past the last has an empty tile) and the stage
-  // register. This engine derives every PE's valid pair from the stage-cycle counter through the
-  // descriptor (equal to the travelling valid bits while the counter counts as it should), so a
-  // counter fault also moves the enables of operands already in the array. The done signal's
+  // register (applied first: it selects the counter). With control faults the valid bits travel
+  // with the operands as in the RTL twin, so operands already in the array finish under their own
+  // bits whatever the counter does; without them each PE's pair comes from the descriptor's
+  // schedule (the same bits, and the fast path). The done signal's
   // faults act in the systolic_array, which samples it. The address generator checks the fold
   // against the job's fold count: a fold counter past the last fold while a fold runs ends the job
   // at once with an error (failed()); past the last at a fold's end, it ends the job (early).
@@ -106,6 +107,18 @@ class array_core final : public array_engine {
   // Whether PE (r, c) accumulates in this cycle (stage compute) with the valid faults active at `cycle`.
   bool valid_mac(unsigned r, unsigned c, std::uint64_t cycle) const;
   void sabotage_control(std::uint64_t cycle);
+  // The stage the controller runs in cycle `cycle`: the stage register through the stage faults
+  // active then (m_phase itself without control faults, and idle between jobs).
+  phase phase_at(std::uint64_t cycle) const;
+  // Whether both valid bits arriving at PE (r, c) are set in this cycle (before valid faults):
+  // the travelling bits with control faults, else the descriptor's schedule (the same bits while
+  // the controller counts as it should).
+  bool arrived_valid(unsigned r, unsigned c) const;
+  template <class Acc, class Mul>
+  void compute_macs_travelling(Acc* acc, const Mul& mul);
+  // The cycle's MACs with one product strategy, over the descriptor's busy PEs or the travelling valid bits.
+  template <class Mul>
+  void compute_with(const Mul& mul);
   // The current fold's tile and where its feeders read (m_fold may be past the last fold after a
   // control fault: then the tile is empty).
   void set_fold_tile();
@@ -149,6 +162,13 @@ class array_core final : public array_engine {
   std::vector<std::int16_t> m_wgt;
   std::vector<std::int16_t> m_act_edge;  // east output of PE (r, C-1)
   std::vector<std::int16_t> m_wgt_edge;  // south output of PE (R-1, c)
+  // The valid bits travelling with the operands, in m_act's and m_wgt's layout: kept only with control
+  // faults (m_travel), when the feeders' bits follow a counter that may be corrupted while earlier
+  // operands are on their way; without them each PE's pair is the descriptor's schedule.
+  std::vector<std::uint8_t> m_act_valid;
+  std::vector<std::uint8_t> m_wgt_valid;
+  std::vector<std::uint8_t> m_enable;  // per PE: both valid bits set (compute_macs_travelling)
+  bool m_travel = false;
   // Accumulators, modulo 2^32 or 2^64; read through acc(), which wraps to acc_bits.
   std::vector<std::uint32_t> m_acc32;
   std::vector<std::uint64_t> m_acc64;

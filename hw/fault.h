@@ -148,6 +148,17 @@ struct fault {
   }
 };
 
+// The array's done signal in cycle `cycle` as the accelerator samples it (hw::systolic_array, and the
+// RTL twin's controller in lockstep): its fault-free value through the done faults of `list` active
+// then, in list order.
+inline bool done_signal(const std::vector<fault>& list, std::uint64_t cycle, bool fault_free) {
+  bool v = fault_free;
+  for (const auto& f : list) {
+    if (f.site == fault_site::control && f.bit == control_field::done && f.active(cycle)) v = f.apply_bit(v);
+  }
+  return v;
+}
+
 const char* to_string(fault_kind k);
 // "weight-link" | "weight-mult" | "act-link" | "act-mult" | "acc" | "valid" | "control"
 fault_site parse_site(const std::string& text);

@@ -63,10 +63,7 @@ void systolic_array::notify_observers() const {
 }
 
 bool systolic_array::done_signal(bool fault_free, std::uint64_t cycle) const {
-  bool v = fault_free;
-  for (const auto& f : m_done_faults)
-    if (f.active(cycle)) v = f.apply_bit(v);
-  return v;
+  return faults::done_signal(m_done_faults, cycle, fault_free);
 }
 
 void systolic_array::sync(std::uint64_t& unsynced) {

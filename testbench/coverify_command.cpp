@@ -86,8 +86,8 @@ int run_coverify(const std::vector<std::string>& args) {
      "inject this many random faults (site among weight-link, weight-mult, act-link, act-mult and acc; kind, PE, "
      "bit, window) into both model and RTL")
     ("fault", po::value<std::vector<std::string>>(),
-     "also inject this fault into both, site:kind:row:col:bit[:first[:last]] (e.g. weight-link:stuck-at-1:2:3:7); "
-     "repeatable, applied in the order given after the random ones")
+     "also inject this fault into both, site:kind:row:col:bit[:first[:last]] (e.g. weight-link:stuck-at-1:2:3:7, or "
+     "control:stuck-at-1:0:0:64 on the RTL controller); repeatable, applied in the order given after the random ones")
     ("engine", po::value<std::string>()->default_value("fast"),
      "the model's cycle engine run against the RTL: fast (array_core) or structural (pe modules)")
     ("inject-bug", po::value<std::string>(),
@@ -215,7 +215,7 @@ int run_coverify(const std::vector<std::string>& args) {
       o.add("inject_bug", std::to_string(opt.bug->cycle) + ":" + std::to_string(opt.bug->row) + ":" +
                               std::to_string(opt.bug->col));
     }
-    o.add("match", res.match).add("cycles", res.cycles);
+    o.add("match", res.match).add("cycles", res.cycles).add("hung", res.hung);
     o.add("compared_cycles", res.compared_cycles).add("compared_values", res.compared_values);
     if (res.first_mismatch) o.add("first_mismatch", json_mismatch(*res.first_mismatch));
     if (res.match) o.add("outputs_equal", outputs_equal);
@@ -230,7 +230,8 @@ int run_coverify(const std::vector<std::string>& args) {
               << "faults       " << opt.faults.size() << (opt.bug ? ", plus a planted model bug" : "") << "\n"
               << "compared     " << res.compared_cycles << " cycles, " << res.compared_values << " values\n";
     if (res.match) {
-      std::cout << "result       match\n";
+      std::cout << "result       match" << (res.hung ? " (the job never finished: both sides ran to the watchdog's budget)" : "")
+                << "\n";
     } else {
       const auto& mm = *res.first_mismatch;
       std::cout << "result       MISMATCH at cycle " << mm.cycle << ", PE (" << mm.row << "," << mm.col << "), "

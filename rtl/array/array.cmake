@@ -131,6 +131,16 @@ const std::vector<array_entry>& built_arrays() {
 }  // namespace axsa::rtl
 ]=] @ONLY)
 
+# The controller (rtl/array/axsa_ctrl.v): one design for every configuration, verilated once.
+verilate(axsa_rtl_models
+  SOURCES ${PROJECT_SOURCE_DIR}/rtl/array/axsa_ctrl.v
+  PREFIX Vaxsa_ctrl
+  TOP_MODULE axsa_ctrl
+  DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/verilated/axsa_ctrl
+  VERILATOR_ARGS -Wno-fatal --x-assign fast --x-initial fast
+  OPT_FAST -O2)
+target_sources(axsa_rtl_models PRIVATE ${PROJECT_SOURCE_DIR}/rtl/array/controller_wrapper.cpp)
+
 # Our side: the registry lookups, the feed schedule and the lockstep driver (with warnings).
 add_library(axsa_rtl_array STATIC
   ${PROJECT_SOURCE_DIR}/rtl/array/rtl_array.cpp

@@ -4,7 +4,8 @@
 // north_wgt/north_valid of column j reach PE (i, j) during cycle t + i; the skew itself is the
 // driver's job. A PE accumulates when both valid bits it receives are set. While `drain` is high
 // every accumulator takes the value of the PE to its north (zeros enter row 0) and the bottom row
-// shows on drain_out; the links keep shifting every cycle. rst (synchronous) clears every register.
+// shows on drain_out; the links keep shifting every cycle. rst (synchronous) clears every register;
+// en low (no job: the controller is idle) holds them all and no PE accumulates.
 //
 // The ports are what the hardware has: edge inputs, fault masks, drain outputs and the links
 // leaving the east and south edges (for tiling arrays). The PEs' registers are not ports; a
@@ -23,6 +24,7 @@ module axsa_array #(
 ) (
   input              clk,
   input              rst,
+  input              en,
   input  [R*W-1:0]   west_act,
   input  [R-1:0]     west_valid,
   input  [C*W-1:0]   north_wgt,
@@ -97,6 +99,7 @@ module axsa_array #(
         axsa_pe #(.W(W), .A(A), .N(N)) u_pe (
           .clk          (clk),
           .rst          (rst),
+          .en           (en),
           .in_act       (in_act),
           .in_act_valid (in_act_valid),
           .in_wgt       (in_wgt),

@@ -1,11 +1,12 @@
 // axsa_pe -- one processing element of the output-stationary systolic array (RTL twin of
 // hw::array_core's PE; docs/rtl.md maps every register to the model).
 //
-// Registers (all update on the rising edge of clk; rst is synchronous and clears them all):
+// Registers (all update on the rising edge of clk while en is high; rst is synchronous, takes
+// precedence and clears them all; en low holds every register, as between jobs):
 //   out_act / out_act_valid : the activation (after act-link faults) and its valid bit received last cycle, towards the east
 //   out_wgt / out_wgt_valid : the weight (after link faults) and its valid bit, towards the south
 //   out_acc                 : A-bit accumulator, two's complement, wraps
-// Combinational: mac_en = act_valid' & wgt_valid' & ~drain, the valid bits through the valid masks.
+// Combinational: mac_en = act_valid' & wgt_valid' & ~drain & en, the valid bits through the valid masks.
 // Edge: out_act <= act_link; out_wgt <= wgt_link;
 //       out_acc <= acc_masks(drain ? in_acc : out_acc + (mac_en ? product : 0)).
 //
@@ -37,6 +38,7 @@ module axsa_pe #(
 ) (
   input              clk,
   input              rst,
+  input              en,            // the controller runs a job: the registers take their inputs
   input      [W-1:0] in_act,
   input              in_act_valid,
   input      [W-1:0] in_wgt,
@@ -113,7 +115,7 @@ module axsa_pe #(
 
   wire [1:0] valid_in = {in_wgt_valid, in_act_valid};
   wire [1:0] valid_gate = ((valid_in & ~valid_clear) | valid_set) ^ valid_flip;
-  assign mac_en = valid_gate[0] & valid_gate[1] & ~drain;
+  assign mac_en = valid_gate[0] & valid_gate[1] & ~drain & en;
 
   // The accumulator's next value, through the acc fault masks on its way into the register.
   wire [A-1:0] acc_next = drain ? in_acc : (mac_en ? out_acc + addend : out_acc);
@@ -126,7 +128,7 @@ module axsa_pe #(
       out_wgt       <= {W{1'b0}};
       out_wgt_valid <= 1'b0;
       out_acc       <= {A{1'b0}};
-    end else begin
+    end else if (en) begin
       out_act       <= act_link;
       out_act_valid <= in_act_valid;
       out_wgt       <= wgt_link;

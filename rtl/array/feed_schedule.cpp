@@ -15,8 +15,18 @@ void feed_schedule::inputs(std::uint64_t cycle, edges& out) const {
   out.drain = false;
   if (cycle >= cycles()) return;
   const auto p = m_flow.locate(cycle);
-  const auto tile = m_flow.fold_tile(p.fold);
+  inputs_at(p, out);
   out.drain = m_flow.sums_advance(p.stage);
+}
+
+void feed_schedule::inputs_at(const hw::dataflow::position& p, edges& out) const {
+  const unsigned rows = m_flow.rows(), cols = m_flow.cols();
+  out.west.assign(rows, 0);
+  out.west_valid.assign(rows, 0);
+  out.north.assign(cols, 0);
+  out.north_valid.assign(cols, 0);
+  out.drain = false;
+  const auto tile = m_flow.fold_tile(p.fold);
   const std::size_t k = m_flow.shape().k, n = m_flow.shape().n;
   for (unsigned i = 0; i < rows; ++i) {
     if (const auto a = m_flow.west_operand(tile, p.stage, p.t, i)) {
@@ -34,7 +44,10 @@ void feed_schedule::inputs(std::uint64_t cycle, edges& out) const {
 
 std::optional<feed_schedule::drained_row> feed_schedule::drained(std::uint64_t cycle) const {
   if (cycle >= cycles()) return std::nullopt;
-  const auto p = m_flow.locate(cycle);
+  return drained_at(m_flow.locate(cycle));
+}
+
+std::optional<feed_schedule::drained_row> feed_schedule::drained_at(const hw::dataflow::position& p) const {
   const auto tile = m_flow.fold_tile(p.fold);
   const auto o = m_flow.output(tile, p.stage, p.t, 0);
   if (!o) return std::nullopt;

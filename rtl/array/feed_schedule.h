@@ -21,6 +21,7 @@ class feed_schedule {
                 const std::int16_t* weight);
 
   std::uint64_t folds() const { return m_flow.folds(); }
+  const hw::dataflow& flow() const { return m_flow; }
   // Cycles of the whole job (the descriptor's).
   std::uint64_t cycles() const { return m_flow.cycles(); }
 
@@ -31,6 +32,11 @@ class feed_schedule {
     bool drain = false;
   };
   void inputs(std::uint64_t cycle, edges& out) const;
+  // The same for a cycle in which the controller's registers say fold p.fold (below folds()), stage
+  // p.stage, cycle p.t of that stage: what the feeders read for those addresses (the RTL
+  // controller's run, where a control fault may move them off the schedule). drain is left false:
+  // the controller drives it.
+  void inputs_at(const hw::dataflow::position& p, edges& out) const;
 
   // During a drain cycle whose bottom row holds outputs: where they go (m, first n, how many).
   struct drained_row {
@@ -38,6 +44,8 @@ class feed_schedule {
     unsigned count;
   };
   std::optional<drained_row> drained(std::uint64_t cycle) const;
+  // The same for a drain cycle at the controller's position p (p.fold below folds()).
+  std::optional<drained_row> drained_at(const hw::dataflow::position& p) const;
 
  private:
   hw::dataflow m_flow;

@@ -8,6 +8,7 @@
 #include "hw/array_core.h"
 #include "rtl/array/fault_masks.h"
 #include "rtl/array/feed_schedule.h"
+#include "rtl/array/rtl_controller.h"
 #include "rtl/array/trace_window.h"
 #include "rtl/mult_registry.h"
 
@@ -69,6 +70,37 @@ std::shared_ptr<const hw::multiplier> model_multiplier(const array_entry& rtl, h
   return make_multiplier(rtl.mult, rtl.data_bits, eval_mode::table, align);
 }
 
+namespace {
+
+// The model's controller against the RTL's in one cycle: whether a job runs, and while it does the
+// stage, fold and counter registers (the fast engine keeps them; another engine is held through busy
+// alone); the done signal on the cycles the accelerator samples it, every cycle of a job and the one
+// after it.
+std::optional<mismatch> compare_controllers(const hw::array_engine& core, const hw::array_core* model,
+                                            const rtl_controller::state& cs, std::uint64_t cycle, bool model_ran,
+                                            const std::vector<faults::fault>& faults) {
+  auto diff = [&](const char* signal, std::int64_t a, std::int64_t b) {
+    return std::optional<mismatch>(mismatch{cycle, 0, 0, signal, a, b});
+  };
+  if (core.busy() != cs.busy) return diff("busy", core.busy(), cs.busy);
+  if (model != nullptr && cs.busy) {
+    const bool draining = model->current_phase() == hw::array_core::phase::drain;
+    if (draining != cs.stage) return diff("stage", draining, cs.stage);
+    if (model->fold_index() != cs.fold) return diff("fold", static_cast<std::int64_t>(model->fold_index()), cs.fold);
+    const std::uint64_t counter = model->phase_cycle() & 0xffffffffu;
+    if (counter != (cs.stage ? cs.d_count : cs.k_count)) {
+      return diff("counter", static_cast<std::int64_t>(counter), cs.stage ? cs.d_count : cs.k_count);
+    }
+  }
+  if (core.busy() || model_ran) {
+    const bool done = faults::done_signal(faults, cycle, !core.busy());
+    if (done != cs.done) return diff("done", done, cs.done);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 lockstep_result run_lockstep(const array_entry& rtl, const hw::multiplier* model_mult, const hw::gemm_shape& shape,
                              const std::int16_t* act, const std::int16_t* weight, const lockstep_options& options) {
   hw::array_config cfg;
@@ -110,43 +142,91 @@ lockstep_result run_lockstep(const array_entry& rtl, hw::array_engine& core, con
   res.model_out.assign(shape.m * shape.n, 0);
   res.rtl_out.assign(shape.m * shape.n, 0);
 
-  // The RTL twin has no controller (this driver sequences it): control faults have no counterpart.
-  for (const auto& f : options.faults) {
-    if (f.site == faults::fault_site::control) {
-      throw config_error("control faults have no RTL counterpart (the C++ driver sequences the RTL array; docs/faults.md)");
-    }
-  }
   core.set_faults(options.faults);  // validates them
-  std::vector<faults::fault> rtl_faults = options.faults;
+  // The PEs' faults become per-PE masks; the controller's, masks on its registers (set cycle by cycle below).
+  std::vector<faults::fault> pe_faults, ctrl_faults;
+  auto sort_fault = [&](const faults::fault& f) {
+    (f.site == faults::fault_site::control ? ctrl_faults : pe_faults).push_back(f);
+  };
+  for (const auto& f : options.faults) sort_fault(f);
   for (const auto& f : options.rtl_only_faults) {
     f.validate(cfg);
-    rtl_faults.push_back(f);
+    sort_fault(f);
   }
-  fault_mask_plan masks(std::move(rtl_faults), cfg.rows, cfg.cols);
+  const bool control_faults = !ctrl_faults.empty();
+  fault_mask_plan masks(std::move(pe_faults), cfg.rows, cfg.cols);
+
+  // The controller runs the job: its registers address the feeders and drive the drain.
+  const hw::dataflow& flow = schedule.flow();
+  constexpr std::uint64_t counter_limit = std::uint64_t{1} << faults::control_field::counter_bits;
+  if (flow.folds() >= counter_limit || flow.compute_cycles() >= counter_limit) {
+    throw config_error("the GEMM is too long for the RTL controller's 32-bit counters");
+  }
+  std::unique_ptr<rtl_controller> ctrl = make_controller();
+  ctrl->set_job(static_cast<std::uint32_t>(flow.folds()), static_cast<std::uint32_t>(flow.compute_cycles()),
+                static_cast<std::uint32_t>(flow.drain_cycles()));
   std::unique_ptr<rtl_array> dut = rtl.make();
   dut->set_align_high(cfg.align == hw::operand_align::high);  // the model's alignment, strapped for the run
   dut->reset();
   core.start(hw::gemm_job{shape, act, weight, res.model_out.data()});
+  ctrl->set_start(true);
+  ctrl->clock();
+  ctrl->set_start(false);
+  // The registers the model's controller keeps (the fast engine's; the structural engine takes no
+  // control faults and is held to the schedule through busy and the edges).
+  const auto* model_ctrl = dynamic_cast<const hw::array_core*>(&core);
 
   const bool tracing = !options.vcd_prefix.empty();
   const std::size_t keep = static_cast<std::size_t>(options.vcd_radius) * 2 + 1;
   std::deque<std::pair<array_snapshot, array_snapshot>> history;
   array_snapshot model_now, rtl_now;
   feed_schedule::edges edges;
-  std::uint64_t stop_after = total;  // last cycle to simulate
+  // A job a control fault keeps from finishing runs as long as the host's watchdog would let it
+  // (hw/cycle_model.h's budget for one job); without control faults, the schedule's length.
+  const std::uint64_t limit = control_faults ? 2 * total + 1000 : total;
+  std::uint64_t stop_after = limit;  // last cycle to simulate
+  bool model_ran = true;             // the model was busy in the cycle before
 
   for (std::uint64_t cycle = 0;; ++cycle) {
     if (options.bug && options.bug->cycle == cycle) {
       const model_bug& b = *options.bug;
       core.poke_acc(b.row, b.col, static_cast<std::int64_t>(static_cast<std::uint64_t>(core.acc(b.row, b.col)) + 1));
     }
-    // The RTL's inputs for this cycle: the schedule's edges and the masks of the faults active now.
-    schedule.inputs(cycle, edges);
+    // The controller's masks of the faults active now, each on its field.
+    bit_masks stage_m, counter_m, fold_m, done_m;
+    for (const auto& f : ctrl_faults) {
+      if (!f.active(cycle)) continue;
+      namespace field = faults::control_field;
+      faults::fault on = f;
+      bit_masks& m = f.bit < field::fold_counter ? counter_m
+                     : f.bit < field::stage      ? fold_m
+                     : f.bit == field::stage     ? stage_m
+                                                 : done_m;
+      on.bit = f.bit < field::fold_counter ? f.bit : f.bit < field::stage ? f.bit - field::fold_counter : 0;
+      compose(m, on);
+    }
+    ctrl->set_stage_masks(stage_m.clear != 0, stage_m.set != 0, stage_m.flip != 0);
+    ctrl->set_counter_masks(static_cast<std::uint32_t>(counter_m.clear), static_cast<std::uint32_t>(counter_m.set),
+                            static_cast<std::uint32_t>(counter_m.flip));
+    ctrl->set_fold_masks(static_cast<std::uint32_t>(fold_m.clear), static_cast<std::uint32_t>(fold_m.set),
+                         static_cast<std::uint32_t>(fold_m.flip));
+    ctrl->set_done_masks(done_m.clear != 0, done_m.set != 0, done_m.flip != 0);
+    ctrl->settle();
+    const rtl_controller::state cs = ctrl->read();
+    // The RTL's inputs for this cycle: what the feeders read at the controller's registers (the
+    // edge registers were loaded with them), its drain, and the masks of the faults active now.
+    const auto register_stage = cs.stage ? hw::stage::drain : hw::stage::compute;
+    if (cs.busy && cs.fold < flow.folds()) {
+      schedule.inputs_at({cs.fold, register_stage, cs.stage ? cs.d_count : cs.k_count}, edges);
+    } else {
+      schedule.inputs(total, edges);  // idle: zero and invalid
+    }
     for (unsigned r = 0; r < cfg.rows; ++r) dut->set_west(r, edges.west[r], edges.west_valid[r] != 0);
     for (unsigned c = 0; c < cfg.cols; ++c) dut->set_north(c, edges.north[c], edges.north_valid[c] != 0);
-    dut->set_drain(edges.drain);
+    dut->set_drain(cs.drain);
+    dut->set_enable(cs.busy);
     // The model applies faults only while it runs a job: so do the masks.
-    const bool busy = cycle < total;
+    const bool busy = cs.busy;
     for (const auto& pe : masks.at(cycle)) {
       using faults::fault_site;
       auto at = [&](fault_site site) { return busy ? pe.of(site) : bit_masks{}; };
@@ -169,22 +249,34 @@ lockstep_result run_lockstep(const array_entry& rtl, hw::array_engine& core, con
     if (!res.first_mismatch) {
       ++res.compared_cycles;
       res.first_mismatch = compare_snapshots(model_now, rtl_now, cfg.rows, cfg.cols, res.compared_values);
-      // The model's own idea of when the job ends against the schedule's.
-      if (!res.first_mismatch && core.busy() != busy) {
-        res.first_mismatch = mismatch{cycle, 0, 0, "busy", core.busy() ? 1 : 0, busy ? 1 : 0};
+      if (!res.first_mismatch) res.first_mismatch = compare_controllers(core, model_ctrl, cs, cycle, model_ran, options.faults);
+      // Without control faults the job must also end when the schedule says.
+      if (!res.first_mismatch && !control_faults && busy != (cycle < total)) {
+        res.first_mismatch = mismatch{cycle, 0, 0, "busy", cycle < total ? 1 : 0, busy ? 1 : 0};
       }
-      if (res.first_mismatch) stop_after = std::min<std::uint64_t>(total, cycle + options.vcd_radius);
+      if (res.first_mismatch) stop_after = std::min<std::uint64_t>(limit, cycle + options.vcd_radius);
     }
     if (tracing) {
       history.emplace_back(model_now, rtl_now);
       if (history.size() > keep) history.pop_front();
     }
-    if (auto row = schedule.drained(cycle)) {
-      for (unsigned j = 0; j < row->count; ++j) res.rtl_out[row->m * shape.n + row->n0 + j] = dut->drain_out(j);
+    // The drain ports' row goes where the controller's fold and drain counter (as read now) say.
+    if (cs.drain && !cs.error) {
+      if (auto row = schedule.drained_at({cs.fold_now, hw::stage::drain, cs.counter_now})) {
+        for (unsigned j = 0; j < row->count; ++j) res.rtl_out[row->m * shape.n + row->n0 + j] = dut->drain_out(j);
+      }
     }
-    if (cycle >= stop_after) break;
+    model_ran = core.busy();
+    if (!model_ran && !busy) break;  // both idle: the job is over
+    if (cycle >= stop_after) {
+      res.hung = model_ran && busy && !res.first_mismatch;
+      break;
+    }
     core.step();
-    dut->clock();
+    // The address generator's range error resets the array on this edge (the model's abort()).
+    if (cs.error) dut->reset();
+    else dut->clock();
+    ctrl->clock();
   }
 
   res.match = !res.first_mismatch.has_value();

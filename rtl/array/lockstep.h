@@ -1,13 +1,17 @@
 // Co-verification: a cycle engine of the SystemC model (hw::array_engine: the fast engine
 // hw::array_core or the structural engine hw::pe_array, stepped exactly as hw::systolic_array's
-// controller thread steps it) and the verilated RTL array run the same GEMM cycle by cycle. The RTL's edge inputs come from feed_schedule (docs/cycle-model.md), not from
-// the model. Before every clock edge, and once after the last, every PE's accumulator (wrapped to
-// A bits), east and south link registers and MAC enable, the edge inputs and the drain outputs are
-// compared; the first difference is reported with a VCD of both sides around it (docs/rtl.md).
+// controller thread steps it) and the verilated RTL array with its controller (axsa_ctrl.v) run the
+// same GEMM cycle by cycle. The RTL's edge inputs are what feed_schedule (docs/cycle-model.md) reads
+// at the RTL controller's fold, stage and counter, never the model's feeders. Before every clock
+// edge, and once after the last, every PE's accumulator (wrapped to A bits), east and south link
+// registers and MAC enable, the edge inputs, the drain outputs and the controllers' registers and
+// done signal are compared; the first difference is reported with a VCD of both sides around it
+// (docs/rtl.md).
 //
-// Faults are given to the model with array_engine::set_faults and to the RTL as per-PE masks on
-// every cycle their window covers; a model bug can be planted with array_engine::poke_acc. The same
-// snapshot comparison holds the two engines equal to each other (compare_engines).
+// Faults are given to the model with array_engine::set_faults and to the RTL as per-PE and
+// controller masks on every cycle their window covers; a model bug can be planted with
+// array_engine::poke_acc. The same snapshot comparison holds the two engines equal to each other
+// (compare_engines).
 #pragma once
 
 #include <cstdint>
@@ -43,13 +47,17 @@ struct lockstep_options {
 struct mismatch {
   std::uint64_t cycle = 0;
   unsigned row = 0, col = 0;  // the PE (edge inputs: the PE they enter; drain: the bottom PE)
-  std::string signal;         // acc, east, south, mac_en, west_in, north_in, drain_out, busy
+  std::string signal;         // acc, east, south, mac_en, west_in, north_in, drain_out; the controller's
+                              // busy, stage, fold, counter, done
   std::int64_t model = 0, rtl = 0;
 };
 
 struct lockstep_result {
   bool match = false;
   std::uint64_t cycles = 0;           // the job's cycles by the schedule
+  // Both sides still ran the job when the watchdog's budget (2 x cycles + 1000) was spent: a control
+  // fault that keeps it from finishing (compared equal up to there).
+  bool hung = false;
   std::uint64_t compared_cycles = 0;  // cycles compared (up to the first mismatch)
   std::uint64_t compared_values = 0;
   std::optional<mismatch> first_mismatch;

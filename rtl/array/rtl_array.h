@@ -43,6 +43,9 @@ class rtl_array {
   virtual void set_west(unsigned row, std::int32_t act, bool valid) = 0;
   virtual void set_north(unsigned col, std::int32_t wgt, bool valid) = 0;
   virtual void set_drain(bool on) = 0;
+  // Whether a job runs (the controller's busy; true after construction): false holds every
+  // register and keeps every PE from accumulating.
+  virtual void set_enable(bool on) = 0;
   // Fault masks of PE (row, col), W bits each: v' = ((v & ~clear) | set) ^ flip on the weight
   // arriving from the north; link: used and forwarded south, mult: the multiplier operand only.
   virtual void set_link_masks(unsigned row, unsigned col, std::uint32_t clear, std::uint32_t set,

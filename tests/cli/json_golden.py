@@ -22,7 +22,8 @@ split the images mid-batch, so the GEMM counts, cycles, utilisation and energy o
 on --jobs (the golden run used 2); they now equal a single thread's, and only those numbers changed.
 coverify.json was recaptured when `coverify --faults N` began drawing from all five fault sites
 (docs/faults.md): only its fault list and the results on it changed. campaign and report print
-`engines` (faults per engine, docs/campaigns.md: the fault_engine table).
+`engines` (faults per engine, docs/campaigns.md: the fault_engine table). coverify prints `hung`
+(docs/rtl.md: a control fault kept the job running to the watchdog's budget on both sides).
 """
 import json
 import os
@@ -33,6 +34,7 @@ ADDED = {name: {"operand_align"} for name in ("gemm", "gemm_energy_approx", "gem
                                                "infer_systemc", "coverify")}
 ADDED["report"] = {"injected_faults_percent", "logits", "operand_align", "engines", "estimated_margin", "sampling",
                    "per_site"}
+ADDED["coverify"] = {"operand_align", "hung"}
 ADDED["campaign"] = {"engines", "estimated_margin", "sampling", "uniform_sample_size"}
 TIMING = {"wall_seconds", "pe_cycles_per_second", "images_per_second", "seconds", "golden_seconds",
           "faults_per_second", "cpu_seconds", "configs_per_minute", "median_seconds"}

@@ -190,6 +190,44 @@ TEST(control_faults, fold_counter_past_the_last_fold_fails_the_job) {
 }
 
 // The fixture network (conv, average pool, dense, softmax) on random 8x8 images, 5x3 array.
+// With control faults the valid bits travel with the operands (docs/faults.md). A drain cut short
+// (the stage forced to drain at compute cycle 6 and, in the same cycle, the drain counter pushed past
+// the drain's length) ends the job with operand pairs still on their way. Within that run they stay
+// in the array (it holds between jobs, as the RTL's does) and meet in the next job, whose outputs
+// they corrupt; a new run (a new fault list) starts with none: a control fault that changes nothing
+// then gives the fault-free outputs.
+TEST(control_faults, valid_operands_left_by_a_run_do_not_reach_the_next) {
+  hw::array_config cfg;
+  cfg.rows = 4;
+  cfg.cols = 3;
+  const hw::gemm_shape shape{4, 12, 3};  // one fold
+  const sw::gemm_workload w = sw::make_workload(shape, 8, sw::operand_fill::max, 5);
+  const std::vector<std::int64_t> reference = sw::reference_gemm(w, cfg.acc_bits, nullptr);
+  std::vector<std::int64_t> out(shape.m * shape.n, 0);
+  auto job = [&](hw::array_core& core) {
+    for (unsigned r = 0; r < cfg.rows; ++r)
+      for (unsigned c = 0; c < cfg.cols; ++c) core.poke_acc(r, c, 0);  // as the campaign does between runs
+    std::fill(out.begin(), out.end(), 0);
+    core.start({shape, w.act.data(), w.weight.data(), out.data()});
+    while (core.busy()) core.step();
+  };
+  const std::vector<fault> cut_short = {control(fault_kind::stuck_at_1, field::stage, 6, 6),
+                                        control(fault_kind::stuck_at_1, field::stage_counter + 3, 6, 6)};
+  hw::array_core same_run(cfg), next_run(cfg);
+  for (hw::array_core* core : {&same_run, &next_run}) {
+    core->set_faults(cut_short);
+    job(*core);
+    EXPECT_EQ(core->job_cycles(), 7u) << "one cycle of drain, then the job ends";
+    EXPECT_NE(out, reference);
+  }
+  job(same_run);  // the same run, its faults past: the pairs left in the array meet
+  EXPECT_NE(out, reference) << "operands left in flight must reach the next job of the same run";
+  const std::uint64_t base = next_run.total_cycles();
+  next_run.set_faults({control(fault_kind::stuck_at_0, field::fold_counter + 20, base)});  // a new run; never set
+  job(next_run);
+  EXPECT_EQ(out, reference) << "a new run must start with no valid operand in the array";
+}
+
 struct fixture {
   sw::network net = sw::load_onnx(source_dir + "/tests/fixtures/conv_avgpool_softmax.onnx");
   sw::idx_images images;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lints the RTL array (rtl/array/axsa_array.v + axsa_pe.v) with `verilator --lint-only -Wall` for
 # several shapes and widths (1x1, non-square, W < N, A below and above 2N) and with every in-house
-# multiplier of rtl/mult/multipliers.txt in the PEs; any warning fails.
+# multiplier of rtl/mult/multipliers.txt in the PEs, and the controller (axsa_ctrl.v); any warning fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 status=0
@@ -34,5 +34,10 @@ while read -r name module n params; do
   lint "$name (W=N=$n)" -GR=3 -GC=4 -GW="$n" -GN="$n" -DAXSA_MULT_MODULE="$module" "-DAXSA_MULT_PARAMS=$list" "$root/rtl/mult/$module.v"
   lint "$name (W=$((n - 2)) < N)" -GR=2 -GC=3 -GW=$((n - 2)) -GN="$n" -GA=24 -DAXSA_MULT_MODULE="$module" "-DAXSA_MULT_PARAMS=$list" "$root/rtl/mult/$module.v"
 done <"$root/rtl/mult/multipliers.txt"
-echo "linted the array in $count configurations"
+# The controller (rtl/array/axsa_ctrl.v) has no parameters: once.
+if ! out=$(verilator --lint-only -Wall --top-module axsa_ctrl "$root/rtl/array/axsa_ctrl.v" 2>&1) || [[ -n "$out" ]]; then
+  echo "FAIL controller: $out"
+  status=1
+fi
+echo "linted the array in $count configurations, and the controller"
 exit $status

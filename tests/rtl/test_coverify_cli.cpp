@@ -39,6 +39,25 @@ TEST(coverify_cli, match_with_faults_exits_0_with_the_promised_keys) {
   EXPECT_EQ(r.out.find("first_mismatch"), std::string::npos) << r.out;
 }
 
+// Control faults on the RTL controller: a stage stuck in compute never lets the job end (both sides
+// run to the watchdog's budget, hung), one stuck in drain ends it early; the structural engine,
+// which models no controller faults, refuses them in one line.
+TEST(coverify_cli, control_faults_run_on_the_rtl_controller) {
+  auto r = run("coverify --m 10 --k 16 --n 7 --fault control:stuck-at-0:0:0:64 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\"match\": true"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"hung\": true"), std::string::npos) << r.out;
+  // 3 x 2 folds of 16 + 8 + 4 - 2 cycles; the budget is twice that plus 1000, then one more state.
+  EXPECT_NE(r.out.find("\"compared_cycles\": " + std::to_string(2 * 3 * 2 * 26 + 1000 + 1) + ","), std::string::npos) << r.out;
+  r = run("coverify --m 10 --k 16 --n 7 --fault control:stuck-at-1:0:0:64");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("result       match\n"), std::string::npos) << r.out;
+  r = run("coverify --engine structural --fault control:stuck-at-0:0:0:64");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("control faults"), std::string::npos) << r.err;
+}
+
 // The structural engine against the RTL: a match with faults, and a planted bug found at its cycle and PE.
 TEST(coverify_cli, structural_engine_runs_in_lockstep_with_the_rtl) {
   auto r = run("coverify --engine structural --rows 8 --cols 8 --mult drum8_k4 --m 17 --k 30 --n 9 --faults 20 --seed 3 "

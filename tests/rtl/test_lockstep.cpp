@@ -384,16 +384,84 @@ TEST_P(lockstep_config, valid_faults_agree) {
   }
 }
 
-TEST(lockstep, control_faults_are_refused_as_they_have_no_rtl_counterpart) {
-  ASSERT_FALSE(rtl::built_arrays().empty());
-  const auto& e = rtl::built_arrays().front();
-  rtl::lockstep_options opt;
-  opt.faults = {{fault_site::control, fault_kind::stuck_at_0, 0, 0, faults::control_field::done}};
-  try {
-    (void)lockstep(e, {2, 3, 2}, sw::operand_fill::random, 1, opt);
-    FAIL() << "a control fault must be refused";
-  } catch (const config_error& err) {
-    EXPECT_NE(std::string(err.what()).find("no RTL counterpart"), std::string::npos) << err.what();
+// Control faults (the controller's counters, fold, stage and done, hw/fault.h) against the RTL
+// controller's masks (rtl/array/axsa_ctrl.v): random ones alone and beside data faults, and one of
+// each effect docs/faults.md names, each shown to have it. The comparison covers the controller's
+// registers and done signal as well as the array, up to the watchdog's budget when a job never ends.
+TEST_P(lockstep_config, control_faults_agree) {
+  const auto& e = entry();
+  const hw::gemm_shape shape = ragged(e.rows + 5);
+  const std::uint64_t cycles = hw::gemm_cycles(shape, e.rows, e.cols);
+  std::mt19937_64 rng(e.rows * 389 + e.cols * 23 + e.data_bits);
+  std::size_t longer = 0, shorter = 0, hung = 0, differ = 0;
+  constexpr int runs = 100;
+  for (int run_index = 0; run_index < runs; ++run_index) {
+    rtl::lockstep_options opt;
+    opt.faults = rtl::random_faults(1, e.rows, e.cols, e.data_bits, e.acc_bits, cycles, rng, {fault_site::control});
+    if (run_index % 4 == 3) {  // beside data faults
+      for (const fault& f : rtl::random_faults(2, e.rows, e.cols, e.data_bits, e.acc_bits, cycles, rng,
+                                               {fault_site::weight_link, fault_site::act_mult, fault_site::valid, fault_site::acc}))
+        opt.faults.push_back(f);
+    }
+    const auto run = lockstep(e, shape, sw::operand_fill::random, 900 + static_cast<std::uint64_t>(run_index), opt);
+    std::string names;
+    for (const fault& f : opt.faults) names += faults::describe(f) + " ";
+    EXPECT_TRUE(run.result.match) << describe(run.result) << " with faults " << names;
+    EXPECT_EQ(run.result.rtl_out, run.result.model_out) << names;
+    hung += run.result.hung;
+    longer += !run.result.hung && run.result.compared_cycles > cycles + 1;
+    shorter += run.result.compared_cycles < cycles + 1;
+    differ += run.result.model_out != reference(e, run.work);
+  }
+  // The sample reaches the kinds of effect, so the comparison saw them (not only masked faults).
+  EXPECT_GT(hung, 0u);
+  EXPECT_GT(shorter, 0u);
+  EXPECT_GT(differ, 0u);
+  EXPECT_GE(hung + longer + shorter, static_cast<std::size_t>(runs) / 4);
+
+  namespace field = faults::control_field;
+  // In cycle c of the first fold the K counter holds c. Cycle 2: bit 1 flipped back to 0 repeats two
+  // cycles. Cycle 1: the highest bit b with 1 + 2^b inside the compute stage skips 2^b cycles (a
+  // jump past its end would never meet it: a hang).
+  const std::uint64_t compute = hw::dataflow(e.rows, e.cols, shape).compute_cycles();
+  unsigned skip_bit = 1;
+  while (1 + (std::uint64_t{2} << skip_bit) < compute) ++skip_bit;
+  struct hand_case {
+    fault f;
+    const char* effect;
+  };
+  const std::vector<hand_case> cases = {
+      {{fault_site::control, fault_kind::bit_flip, 0, 0, field::stage_counter + 1, 2, 2}, "longer"},
+      {{fault_site::control, fault_kind::stuck_at_1, 0, 0, field::stage_counter + skip_bit, 1, 1}, "shorter"},
+      {{fault_site::control, fault_kind::stuck_at_1, 0, 0, field::stage}, "shorter"},
+      {{fault_site::control, fault_kind::stuck_at_1, 0, 0, field::stage_counter + 31}, "hang"},
+      {{fault_site::control, fault_kind::stuck_at_0, 0, 0, field::stage}, "hang"},
+      {{fault_site::control, fault_kind::stuck_at_1, 0, 0, field::fold_counter + 8, 3, 3}, "error"},
+      {{fault_site::control, fault_kind::bit_flip, 0, 0, field::fold_counter + 0, 1, 1}, "outputs"},
+      {{fault_site::control, fault_kind::stuck_at_0, 0, 0, field::done}, "outputs-intact"},
+      {{fault_site::control, fault_kind::stuck_at_1, 0, 0, field::done}, "outputs-intact"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(faults::describe(c.f));
+    rtl::lockstep_options opt;
+    opt.faults = {c.f};
+    const auto run = lockstep(e, shape, sw::operand_fill::max, 83, opt);
+    EXPECT_TRUE(run.result.match) << describe(run.result);
+    EXPECT_EQ(run.result.rtl_out, run.result.model_out);
+    const std::string effect = c.effect;
+    const std::uint64_t compared = run.result.compared_cycles;
+    if (effect == "longer") {
+      EXPECT_GT(compared, cycles + 1);
+    } else if (effect == "shorter" || effect == "error") {
+      EXPECT_LT(compared, cycles + 1);
+    }
+    EXPECT_EQ(run.result.hung, effect == "hang");
+    // Operands at the maximum: a repeated, skipped or misplaced product shows in the outputs.
+    if (effect == "outputs-intact") {
+      EXPECT_EQ(run.result.model_out, reference(e, run.work));
+    } else if (effect != "hang") {
+      EXPECT_NE(run.result.model_out, reference(e, run.work));
+    }
   }
 }
 
