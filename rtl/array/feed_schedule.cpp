@@ -6,14 +6,24 @@ feed_schedule::feed_schedule(unsigned rows, unsigned cols, const hw::gemm_shape&
                              const std::int16_t* weight)
     : m_flow((shape.validate(), hw::dataflow(rows, cols, shape))), m_act(act), m_weight(weight) {}
 
-void feed_schedule::inputs(std::uint64_t cycle, edges& out) const {
-  const unsigned rows = m_flow.rows(), cols = m_flow.cols();
+namespace {
+
+// Every edge zero and invalid, no drain: the idle array's inputs.
+void clear(feed_schedule::edges& out, unsigned rows, unsigned cols) {
   out.west.assign(rows, 0);
   out.west_valid.assign(rows, 0);
   out.north.assign(cols, 0);
   out.north_valid.assign(cols, 0);
   out.drain = false;
-  if (cycle >= cycles()) return;
+}
+
+}  // namespace
+
+void feed_schedule::inputs(std::uint64_t cycle, edges& out) const {
+  if (cycle >= cycles()) {
+    clear(out, m_flow.rows(), m_flow.cols());
+    return;
+  }
   const auto p = m_flow.locate(cycle);
   inputs_at(p, out);
   out.drain = m_flow.sums_advance(p.stage);
@@ -21,11 +31,7 @@ void feed_schedule::inputs(std::uint64_t cycle, edges& out) const {
 
 void feed_schedule::inputs_at(const hw::dataflow::position& p, edges& out) const {
   const unsigned rows = m_flow.rows(), cols = m_flow.cols();
-  out.west.assign(rows, 0);
-  out.west_valid.assign(rows, 0);
-  out.north.assign(cols, 0);
-  out.north_valid.assign(cols, 0);
-  out.drain = false;
+  clear(out, rows, cols);
   const auto tile = m_flow.fold_tile(p.fold);
   const std::size_t k = m_flow.shape().k, n = m_flow.shape().n;
   for (unsigned i = 0; i < rows; ++i) {
