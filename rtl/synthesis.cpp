@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -30,7 +32,9 @@ std::string shell_quote(const std::string& s) {
 
 std::string cache_path(const mult_entry& e) {
   const std::string dir = cache_directory();
-  return dir.empty() ? "" : dir + "/" + e.name + "-" + std::string(e.hash).substr(0, 16) + ".area";
+  // ".area2": written with every digit (older ".area" files held 6, so a cached figure differed from a
+  // fresh one in its last bits and results depended on whether the cache was warm).
+  return dir.empty() ? "" : dir + "/" + e.name + "-" + std::string(e.hash).substr(0, 16) + ".area2";
 }
 
 }  // namespace
@@ -101,7 +105,9 @@ std::optional<area_estimate> estimate_area(const mult_entry& entry, std::string*
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(cached).parent_path(), ec);
     const std::string tmp = cached + ".tmp." + std::to_string(::getpid());
-    std::ofstream(tmp) << a.cells << ' ' << a.nand2_equivalents << '\n';
+    std::ofstream out(tmp);
+    out << std::setprecision(std::numeric_limits<double>::max_digits10) << a.cells << ' ' << a.nand2_equivalents << '\n';
+    out.close();
     std::filesystem::rename(tmp, cached, ec);
   }
   return a;
